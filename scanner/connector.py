@@ -1,0 +1,138 @@
+"""The contract between the core and a connector, and the one error taxonomy.
+
+A connector is one package under ``connectors/`` registered in the
+``nhi_scan.connectors`` entry-point group. It lists its scopes (accounts,
+tenants, projects), opens each with its own client factory, and collects
+identities unit by unit through :class:`Units`, which the engine implements:
+the engine, not the connector, retries, times and records every coverage unit.
+
+Errors: a connector maps any exception to an :class:`ErrorKind` in
+:meth:`Connector.classify`. ``throttled`` and ``transient`` are retried;
+``api-disabled`` makes a unit ``skipped``; everything else makes it ``failed``.
+An error is never an empty list.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from scanner.errors import ConfigError
+from scanner.records import Identity
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+ENTRY_POINT_GROUP = "nhi_scan.connectors"
+
+
+class ErrorKind(StrEnum):
+    THROTTLED = "throttled"
+    TRANSIENT = "transient"
+    AUTH = "auth"
+    FORBIDDEN = "forbidden"
+    API_DISABLED = "api-disabled"
+    NOT_FOUND = "not-found"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"
+
+    @property
+    def retryable(self) -> bool:
+        return self in (ErrorKind.THROTTLED, ErrorKind.TRANSIENT)
+
+
+class UnitStatus(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One account, tenant or project a connector scans."""
+
+    connector: str
+    id: str
+    name: str = ""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+class CallCounter:
+    """Counts API requests actually sent (retries included) for one scope."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+        self.by_operation: dict[str, int] = {}
+
+    def add(self, operation: str) -> None:
+        with self._lock:
+            self.total += 1
+            self.by_operation[operation] = self.by_operation.get(operation, 0) + 1
+
+
+class Units(Protocol):
+    """How a connector runs each resource type; the engine records the outcome."""
+
+    def fetch(self, unit: str, call: Callable[[], T]) -> T | None:
+        """Run one bulk fetch. ``None`` means it failed or was skipped (recorded)."""
+
+    def fetch_each(self, unit: str, items: Iterable[K], call: Callable[[K], T]) -> dict[K, T]:
+        """Run one call per item; items that fail are left out and make the unit partial."""
+
+    def note(self, unit: str, message: str) -> None:
+        """Record a caveat on a unit that did complete (e.g. last use not exposed)."""
+
+
+class Connector(ABC):
+    """One cloud. Subclasses set the class attributes and implement the methods."""
+
+    name: ClassVar[str]  # e.g. "aws": the entry-point name and the config key
+    settings_model: ClassVar[type[BaseModel]]
+    resource_types: ClassVar[Sequence[str]]  # every unit it may record, in order
+
+    def __init__(self, settings: Mapping[str, Any] | None) -> None:
+        try:
+            self.settings: Any = self.settings_model.model_validate(settings or {})
+        except ValidationError as exc:
+            raise ConfigError.from_validation(exc, prefix=f"connectors.{self.name}") from None
+
+    @abstractmethod
+    def scopes(self) -> list[Scope]:
+        """The accounts/tenants/projects to scan (may call an API, e.g. org discovery)."""
+
+    @abstractmethod
+    def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
+        """Fetch every resource type of one scope through ``units`` and normalize."""
+
+    @abstractmethod
+    def classify(self, error: BaseException) -> ErrorKind:
+        """Map an SDK exception to the taxonomy."""
+
+    @classmethod
+    def demo_estate(cls) -> AbstractContextManager[dict[str, Any]] | None:
+        """Start a simulated estate (emulator + seed data) and yield this connector's
+        settings pointing at it; ``None`` when the connector has no demo."""
+        return None
+
+
+def load_connector(name: str) -> type[Connector]:
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name == name:
+            connector: type[Connector] = entry.load()
+            return connector
+    known = ", ".join(sorted(e.name for e in entry_points(group=ENTRY_POINT_GROUP))) or "none"
+    raise ConfigError(f"unknown connector {name!r} (installed: {known})")
+
+
+def connector_names() -> list[str]:
+    return sorted(e.name for e in entry_points(group=ENTRY_POINT_GROUP))

@@ -1,0 +1,25 @@
+"""Errors the user can act on. Each names the place: file, line, field.
+
+- :class:`NhiScanError`  base of everything raised on purpose
+  - :class:`ConfigError`  bad configuration, registry or arguments (exit code 2)
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+class NhiScanError(Exception):
+    """Base of the errors nhi-scan raises on purpose."""
+
+
+class ConfigError(NhiScanError):
+    """Bad input: the message names the file, line and field."""
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError, prefix: str, source: str = "") -> ConfigError:
+        problems = []
+        for error in exc.errors():
+            location = ".".join([prefix, *(str(p) for p in error["loc"])]).strip(".")
+            problems.append(f"{source}{location}: {error['msg']}")
+        return cls("\n".join(problems))

@@ -1,0 +1,159 @@
+"""What connectors hand over: normalized identities and credentials.
+
+Every field is a fact a cloud API returned, never a secret value: key ids,
+fingerprints, hints and dates only. Connectors build these; the core judges them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class CredentialKind(StrEnum):
+    ACCESS_KEY = "access-key"
+    SSH_KEY = "ssh-key"
+    SERVICE_CREDENTIAL = "service-credential"
+    SIGNING_CERTIFICATE = "signing-certificate"
+    CONSOLE_PASSWORD = "console-password"
+    CLIENT_SECRET = "client-secret"
+    CLIENT_CERTIFICATE = "client-certificate"
+    FEDERATED = "federated"
+    SERVICE_ACCOUNT_KEY = "service-account-key"
+
+    @property
+    def holds_secret(self) -> bool:
+        """A federated credential has no secret to rotate; a console password is a human's."""
+        return self not in (CredentialKind.FEDERATED, CredentialKind.CONSOLE_PASSWORD)
+
+    @property
+    def is_api_key(self) -> bool:
+        """Kinds where two active at once is a rotation left half-done."""
+        return self in (
+            CredentialKind.ACCESS_KEY,
+            CredentialKind.CLIENT_SECRET,
+            CredentialKind.CLIENT_CERTIFICATE,
+            CredentialKind.SERVICE_ACCOUNT_KEY,
+        )
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """APIs (and moto) return naive datetimes; everything in nhi-scan is aware UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+class LastUse(BaseModel):
+    """Last use is a date, ``never`` (the API says so) or ``unknown`` (not exposed).
+
+    Unknown is not never: a staleness rule cannot decide on ``unknown``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str = Field(pattern="^(used|never|unknown)$")
+    at: datetime | None = None
+    detail: str | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return utc(value)
+
+    @classmethod
+    def used(cls, at: datetime, detail: str | None = None) -> LastUse:
+        return cls(state="used", at=at, detail=detail)
+
+    @classmethod
+    def never(cls) -> LastUse:
+        return cls(state="never")
+
+    @classmethod
+    def unknown(cls, why: str | None = None) -> LastUse:
+        return cls(state="unknown", detail=why)
+
+    @staticmethod
+    def latest(*uses: LastUse) -> LastUse:
+        """The most recent of several signals; unknown only if nothing is known."""
+        dated = [u for u in uses if u.state == "used"]
+        if dated:
+            return max(dated, key=lambda u: u.at or datetime.min.replace(tzinfo=timezone.utc))
+        if any(u.state == "never" for u in uses) and all(u.state != "unknown" for u in uses):
+            return LastUse.never()
+        return LastUse.unknown(next((u.detail for u in uses if u.detail), None))
+
+    def as_text(self) -> str:
+        return self.at.isoformat() if self.state == "used" and self.at else self.state
+
+
+class Affiliation(BaseModel):
+    """A fact tying an identity to a party: an account its trust policy names, the
+    tenant that owns it, its publisher domain, its home project.
+
+    ``kind`` is one of the registry's match keys (``aws-account``, ``azure-tenant``,
+    ``azure-app``, ``publisher-domain``, ``gcp-domain``, ``gcp-project``) or a
+    descriptive one the registry cannot match (``aws-service``, ``oidc``, ``saml``).
+    ``external`` means outside the customer: such a party must be in the registry.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    value: str
+    external: bool = False
+
+
+class Credential(BaseModel):
+    """A key, secret, certificate or federation an identity authenticates with."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: CredentialKind
+    active: bool = True
+    created: datetime | None = None
+    expires: datetime | None = None
+    last_used: LastUse = LastUse.unknown()
+    display: str | None = None  # a hint, a fingerprint, a federation subject: never the secret
+    source: str  # the resource type (coverage unit) that listed it
+
+    @field_validator("created", "expires")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return utc(value)
+
+
+class Identity(BaseModel):
+    """One non-human identity, as a connector saw it in one scope."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str  # native id: ARN, object id, service-account email
+    provider: str
+    kind: str  # e.g. aws-user, aws-role, azure-app, gcp-service-account
+    scope: str  # account id, tenant id, project id
+    name: str
+    source: str  # the resource type (coverage unit) that listed it
+    aliases: tuple[str, ...] = ()  # other native ids an assignment may name (appId, unique id)
+    created: datetime | None = None
+    last_used: LastUse = LastUse.unknown()
+    enabled: bool = True
+    provider_managed: bool = False  # e.g. AWS service-linked roles: not a partner NHI
+    privileged: bool = False
+    permissions: tuple[str, ...] = ()  # roles/policies held, for evidence and severity
+    tags: dict[str, str] = Field(default_factory=dict)
+    affiliations: tuple[Affiliation, ...] = ()
+    owner_hints: tuple[str, ...] = ()  # emails/UPNs the cloud records as owners
+    credentials: tuple[Credential, ...] = ()
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("created")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return utc(value)

@@ -1,0 +1,24 @@
+"""Test setup shared by every test: dummy cloud credentials so nothing can reach a real account."""
+
+from __future__ import annotations
+
+import os
+
+# Set before any SDK is imported: a real credential chain must never be found.
+_DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AZURE_CLIENT_ID": "00000000-0000-0000-0000-000000000000",
+    "AZURE_TENANT_ID": "00000000-0000-0000-0000-000000000000",
+    "GOOGLE_APPLICATION_CREDENTIALS": os.devnull,
+    "GOOGLE_CLOUD_PROJECT": "nhi-scan-test",
+    "NO_PROXY": "127.0.0.1,localhost",
+}
+os.environ.update(_DUMMY_ENV)
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AZURE_CLIENT_SECRET", "NHI_SCAN_AZURE_ACCESS_TOKEN"):
+    os.environ.pop(_name, None)
