@@ -80,13 +80,15 @@ class LastUse(BaseModel):
 
     @staticmethod
     def latest(*uses: LastUse) -> LastUse:
-        """The most recent of several signals; unknown only if nothing is known."""
-        dated = [u for u in uses if u.state == "used"]
+        """The most recent of several signals. One unknown makes the whole unknown:
+        that signal might be the most recent one."""
+        unknown = [u for u in uses if u.state == "unknown"]
+        if unknown:
+            return LastUse.unknown(unknown[0].detail)
+        dated = [u for u in uses if u.state == "used" and u.at is not None]
         if dated:
             return max(dated, key=lambda u: u.at or datetime.min.replace(tzinfo=timezone.utc))
-        if any(u.state == "never" for u in uses) and all(u.state != "unknown" for u in uses):
-            return LastUse.never()
-        return LastUse.unknown(next((u.detail for u in uses if u.detail), None))
+        return LastUse.never()
 
     def as_text(self) -> str:
         return self.at.isoformat() if self.state == "used" and self.at else self.state

@@ -1,0 +1,74 @@
+"""The one place boto3 clients are built: credentials, retries, endpoint, and two
+guards every call passes through: a count of requests sent, and a refusal of any
+operation that is not a read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from connectors.aws.settings import AwsSettings
+from scanner.connector import CallCounter
+
+# Reads, plus the two calls a read-only scan needs that do not start with Get/List.
+READ_PREFIXES = ("Get", "List", "Describe")
+READ_EXCEPTIONS = frozenset({"GenerateCredentialReport", "AssumeRole"})
+
+
+class MutatingCallRefused(RuntimeError):
+    """A connector tried to call an AWS API that changes something."""
+
+
+def is_read_only(operation: str) -> bool:
+    return operation.startswith(READ_PREFIXES) or operation in READ_EXCEPTIONS
+
+
+def _refuse_writes(model: Any, **_: Any) -> None:
+    if not is_read_only(model.name):
+        raise MutatingCallRefused(f"nhi-scan is read-only: refused {model.name}")
+
+
+def _counter(calls: CallCounter, service: str) -> Callable[..., None]:
+    def count(event_name: str, **_: Any) -> None:
+        calls.add(f"{service}:{event_name.rsplit('.', 1)[-1]}")
+
+    return count
+
+
+class ClientFactory:
+    """Builds clients for one scope; every client is guarded and counted."""
+
+    def __init__(self, settings: AwsSettings, calls: CallCounter, session: boto3.Session | None = None) -> None:
+        self.settings = settings
+        self.calls = calls
+        self.session = session or boto3.Session(profile_name=settings.profile, region_name=settings.region)
+        self.config = Config(
+            retries={"mode": "standard", "max_attempts": settings.max_attempts},
+            connect_timeout=10,
+            read_timeout=60,
+            user_agent_extra="nhi-scan",
+        )
+
+    def client(self, service: str) -> Any:
+        client = self.session.client(service, config=self.config, endpoint_url=self.settings.endpoint_url)
+        client.meta.events.register("before-call", _refuse_writes)
+        client.meta.events.register("before-send", _counter(self.calls, service))
+        return client
+
+    def assume(self, role_arn: str, external_id: str | None) -> ClientFactory:
+        """A factory for another account, through STS AssumeRole."""
+        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "nhi-scan", "DurationSeconds": 3600}
+        if external_id:
+            params["ExternalId"] = external_id
+        credentials = self.client("sts").assume_role(**params)["Credentials"]
+        session = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.settings.region,
+        )
+        return ClientFactory(self.settings, self.calls, session)

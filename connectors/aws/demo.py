@@ -1,0 +1,169 @@
+"""The demo's AWS estate: Example Corp's account 123456789012 with partner NHIs
+of every kind the rules look for, backdated through moto's own clock and state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+
+from connectors.aws.emulator import add_service_credential, moto_server
+
+ACCOUNT = "123456789012"
+ACME, GLOBEX, INITECH, UNKNOWN = "111122223333", "444455556666", "777788889999", "999900001111"
+
+
+def _trust(principal: dict[str, Any], condition: dict[str, Any] | None = None) -> str:
+    import json
+
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+class Seeder:
+    """Creates IAM objects as of a chosen date (moto dates them from its clock)."""
+
+    def __init__(self, endpoint: str, now: datetime) -> None:
+        self.iam = boto3.client(
+            "iam",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="demo",
+            aws_secret_access_key="demo",  # noqa: S106 - moto's dummy credentials
+        )
+        self.now = now
+
+    def at(self, days_ago: int) -> Any:
+        from freezegun import freeze_time
+
+        return freeze_time(self.now - timedelta(days=days_ago))
+
+    def user(self, name: str, days_ago: int, tags: dict[str, str] | None = None) -> None:
+        with self.at(days_ago):
+            self.iam.create_user(UserName=name, Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()])
+
+    def key(self, user: str, days_ago: int, used_days_ago: int | None = None, active: bool = True) -> str:
+        with self.at(days_ago):
+            key_id: str = self.iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+        if not active:
+            self.iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
+        if used_days_ago is not None:
+            from moto.iam.models import AccessKeyLastUsed, iam_backends
+
+            backend = iam_backends[ACCOUNT]["global"]
+            backend.access_keys[key_id].last_used = AccessKeyLastUsed(
+                self.now - timedelta(days=used_days_ago), service="s3", region="us-east-1"
+            )
+        return key_id
+
+    def role(
+        self,
+        name: str,
+        days_ago: int,
+        trust: str,
+        used_days_ago: int | None = None,
+        path: str = "/",
+        tags: dict[str, str] | None = None,
+        policy: str | None = None,
+    ) -> None:
+        with self.at(days_ago):
+            self.iam.create_role(
+                RoleName=name,
+                Path=path,
+                AssumeRolePolicyDocument=trust,
+                Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+            )
+        if policy:
+            self.iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+        if used_days_ago is not None:
+            from moto.iam.models import iam_backends
+
+            role = iam_backends[ACCOUNT]["global"].get_role(name)
+            role.last_used = self.now - timedelta(days=used_days_ago)
+            role.last_used_region = "eu-west-1"
+
+
+def seed(endpoint: str, now: datetime | None = None) -> None:
+    """Example Corp's IAM: what three partners left behind, and a few healthy NHIs."""
+    from moto.iam.models import iam_backends
+
+    s = Seeder(endpoint, now or datetime.now(UTC))
+    # acme: offboarded on 2026-06-30, yet its sync user and admin role still work
+    s.user("acme-sync", 420)
+    s.key("acme-sync", 400, used_days_ago=10)
+    s.role("acme-crossaccount", 500, _trust({"AWS": f"arn:aws:iam::{ACME}:root"}), used_days_ago=5, policy="AdministratorAccess")
+    # globex (active): backup user mid-rotation, a read-only role with an external id
+    s.user("globex-backup", 300, tags={"partner": "globex", "owner": "bob@example.com"})
+    s.key("globex-backup", 200, used_days_ago=150)
+    s.key("globex-backup", 20, used_days_ago=1)
+    s.role(
+        "globex-readonly",
+        250,
+        _trust({"AWS": f"arn:aws:iam::{GLOBEX}:root"}, {"StringEquals": {"sts:ExternalId": "globex-7f3a"}}),
+        used_days_ago=2,
+        policy="ReadOnlyAccess",
+    )
+    s.user("ci-deployer", 100)  # registry assignment: globex, dan
+    s.key("ci-deployer", 30, used_days_ago=1)
+    s.user("codecommit-mirror", 60, tags={"partner": "globex", "owner": "dan@example.com"})
+    add_service_credential(ACCOUNT, "codecommit-mirror", "ACCA" + "DEMO0000000000001", "codecommit.amazonaws.com", s.now - timedelta(days=45))
+    # initech (offboarding; its sponsor Carol has left): an ETL key never used
+    s.user("etl-loader", 130)
+    s.key("etl-loader", 120)
+    # no partner, no owner: a forgotten reporting user and a role for an unknown account
+    s.user("legacy-reporting", 520)
+    s.key("legacy-reporting", 500, active=False)
+    s.key("legacy-reporting", 100)
+    s.role("unknown-vendor-access", 200, _trust({"AWS": f"arn:aws:iam::{UNKNOWN}:root"}))
+    # a vendor portal user a human signs in to, owned by Carol, who has departed
+    s.user("vendor-portal", 400, tags={"owner": "carol@example.com"})
+    with s.at(390):
+        s.iam.create_login_profile(UserName="vendor-portal", Password="Demo-only-not-a-secret-1!")  # noqa: S106
+    iam_backends[ACCOUNT]["global"].users["vendor-portal"].password_last_used = s.now - timedelta(days=200)
+    with s.at(380):
+        s.iam.upload_ssh_public_key(UserName="vendor-portal", SSHPublicKeyBody=_DEMO_SSH_KEY)
+    # healthy NHIs with owners
+    s.user("monitoring-agent", 60, tags={"owner": "alice@example.com"})
+    s.key("monitoring-agent", 10, used_days_ago=0)
+    s.role("lambda-exec", 90, _trust({"Service": "lambda.amazonaws.com"}), used_days_ago=1, tags={"owner": "alice@example.com"})
+    s.role(
+        "github-actions-deploy",
+        80,
+        _trust({"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"}),
+        used_days_ago=3,
+        tags={"owner": "dan@example.com", "partner": "globex"},
+    )
+    # AWS's own: a service-linked role is never a partner NHI
+    s.role("AWSServiceRoleForSupport", 700, _trust({"Service": "support.amazonaws.com"}), path="/aws-service-role/support.amazonaws.com/")
+
+
+# A throwaway public key (public keys are not secrets): only its id is ever read back.
+_DEMO_SSH_KEY = (
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDEcQNaSW8HnKLbKc2u4U+p6A+Hr6s3Yy8Z9I2WZ1xqkS0oxj5P"
+    "k0yQyBzGzOtrvKnBUm6dUkCCW5OdGhc2hHFxBq6oYj6XJ0Y2i4b0V4dZFO0kKrfNw6X1dM2Q3Rx5zWw7hJbL9eT"
+    "wYvU3y2rF8sKqvT4gN1pQ5mD0xZ7aC3bE9fH1jK2lM4nO6pQ8rS0tU2vW4xY6zA8bC0dE2fG4hI6jK8lM0nO== demo"
+)
+
+
+@contextmanager
+def demo_estate() -> Iterator[dict[str, Any]]:
+    """Start moto, seed Example Corp, yield the ``connectors.aws`` settings for it."""
+    saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
+    os.environ.update({"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"})
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    try:
+        with moto_server() as endpoint:
+            seed(endpoint)
+            yield {"endpoint_url": endpoint, "credential_report_poll": 0.1, "internal_account_ids": []}
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

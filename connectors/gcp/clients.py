@@ -1,0 +1,211 @@
+"""The one client factory: every Google API request of this connector goes
+through a client built here, so every request is counted and retried the same way.
+
+- IAM admin (service accounts, keys): ``IAMClient`` over gRPC (its only transport),
+  a counting interceptor on the channel.
+- Resource manager (IAM policy, project discovery): ``ProjectsClient`` /
+  ``FoldersClient`` over REST, a counting REST interceptor.
+- Policy Analyzer (last authentication): plain httpx (no Python client exists),
+  counted and retried in :class:`connectors.gcp.retry.RetryingTransport`.
+
+Credentials come from Google ADC; ``anonymous`` mode (loopback emulators only,
+checked in :mod:`connectors.gcp.settings`) uses none and a plain-text channel.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import google.auth
+import grpc
+import httpx
+from google.api_core.client_options import ClientOptions
+from google.api_core.retry import Retry
+from google.auth.credentials import AnonymousCredentials, Credentials
+from google.auth.transport.requests import Request as AuthRequest
+from google.cloud.iam_admin_v1 import IAMClient
+from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
+from google.cloud.resourcemanager_v3 import FoldersClient, ProjectsClient
+from google.cloud.resourcemanager_v3.services.folders.transports.rest import (
+    FoldersRestInterceptor,
+    FoldersRestTransport,
+)
+from google.cloud.resourcemanager_v3.services.projects.transports.rest import (
+    ProjectsRestInterceptor,
+    ProjectsRestTransport,
+)
+
+from connectors.gcp.retry import RetryingTransport, api_retry
+from connectors.gcp.settings import GcpSettings
+from scanner.connector import CallCounter
+
+SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+
+
+@dataclass
+class GcpClients:
+    """The clients of one scope, with the retry and timeout every call passes."""
+
+    iam: IAMClient
+    projects: ProjectsClient
+    folders: FoldersClient
+    activity: httpx.Client  # base URL: the Policy Analyzer endpoint
+    retry: Retry
+    timeout: float
+    page_size: int
+
+
+@contextmanager
+def open_clients(settings: GcpSettings, calls: CallCounter) -> Iterator[GcpClients]:
+    """Build every client for one scope; each request sent is added to ``calls``."""
+    credentials = _credentials(settings)
+    iam = IAMClient(transport=_iam_transport(settings, credentials, calls))
+    projects = ProjectsClient(
+        transport=ProjectsRestTransport(
+            host=settings.resourcemanager_endpoint,
+            credentials=credentials,
+            interceptor=_CountingProjects(calls),
+        ),
+        client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
+    )
+    folders = FoldersClient(
+        transport=FoldersRestTransport(
+            host=settings.resourcemanager_endpoint,
+            credentials=credentials,
+            interceptor=_CountingFolders(calls),
+        ),
+        client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
+    )
+    activity = _activity_client(settings, credentials, calls)
+    try:
+        yield GcpClients(
+            iam=iam,
+            projects=projects,
+            folders=folders,
+            activity=activity,
+            retry=api_retry(settings.retry),
+            timeout=settings.timeout,
+            page_size=settings.page_size,
+        )
+    finally:
+        activity.close()
+        for client in (iam, projects, folders):
+            client.transport.close()
+
+
+def _credentials(settings: GcpSettings) -> Credentials:
+    if settings.anonymous:
+        return AnonymousCredentials()
+    credentials, _project = google.auth.default(scopes=SCOPES)
+    return credentials  # type: ignore[no-any-return]
+
+
+def _iam_transport(
+    settings: GcpSettings, credentials: Credentials, calls: CallCounter
+) -> IAMGrpcTransport:
+    counting = _CountingInterceptor(calls)
+    if settings.anonymous:
+        channel = grpc.intercept_channel(grpc.insecure_channel(settings.iam_endpoint), counting)
+        return IAMGrpcTransport(host=settings.iam_endpoint, channel=channel)
+
+    def counted_channel(*args: Any, **kwargs: Any) -> grpc.Channel:
+        return grpc.intercept_channel(IAMGrpcTransport.create_channel(*args, **kwargs), counting)
+
+    return IAMGrpcTransport(
+        host=settings.iam_endpoint, credentials=credentials, channel=counted_channel
+    )
+
+
+def _activity_client(
+    settings: GcpSettings, credentials: Credentials, calls: CallCounter
+) -> httpx.Client:
+    endpoint = settings.policyanalyzer_endpoint
+    transport = RetryingTransport(
+        httpx.HTTPTransport(proxy=_env_proxy(endpoint)),
+        settings.retry,
+        on_send=lambda request: calls.add(_activity_operation(request)),
+    )
+    return httpx.Client(
+        base_url=endpoint,
+        transport=transport,
+        auth=None if settings.anonymous else _GoogleAuth(credentials),
+        timeout=settings.timeout,
+        trust_env=False,  # else env proxies would be mounted around the counting transport
+    )
+
+
+def _env_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (as requests and gRPC honour it)."""
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)
+
+
+def _activity_operation(request: httpx.Request) -> str:
+    """``policyanalyzer.<activityType>.query``, from the request path."""
+    segments = request.url.path.split("/")
+    kind = segments[segments.index("activityTypes") + 1] if "activityTypes" in segments else "?"
+    return f"policyanalyzer.{kind}.query"
+
+
+class _GoogleAuth(httpx.Auth):
+    """A google-auth bearer token on each request, refreshed when it expires."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._credentials = credentials
+        self._lock = threading.Lock()
+        self._request = AuthRequest()
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        headers: dict[str, str] = {}
+        with self._lock:
+            self._credentials.before_request(
+                self._request, request.method, str(request.url), headers
+            )
+        request.headers.update(headers)
+        yield request
+
+
+class _CountingInterceptor(grpc.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    """Counts each gRPC call sent, retries included, as ``iam.<Method>``."""
+
+    def __init__(self, calls: CallCounter) -> None:
+        self._calls = calls
+
+    def intercept_unary_unary(
+        self, continuation: Callable[[Any, Any], Any], details: Any, request: Any
+    ) -> Any:
+        self._calls.add(f"iam.{details.method.rsplit('/', 1)[-1]}")
+        return continuation(details, request)
+
+
+def _counting(operation: str) -> Callable[[Any, Any, Any], tuple[Any, Any]]:
+    """A REST interceptor ``pre_*`` hook that counts one request of ``operation``."""
+
+    def pre(self: Any, request: Any, metadata: Any) -> tuple[Any, Any]:
+        self.calls.add(operation)
+        return request, metadata
+
+    return pre
+
+
+class _CountingProjects(ProjectsRestInterceptor):  # type: ignore[misc]
+    def __init__(self, calls: CallCounter) -> None:
+        self.calls = calls
+
+    pre_get_iam_policy = _counting("resourcemanager.projects.getIamPolicy")
+    pre_list_projects = _counting("resourcemanager.projects.list")
+
+
+class _CountingFolders(FoldersRestInterceptor):  # type: ignore[misc]
+    def __init__(self, calls: CallCounter) -> None:
+        self.calls = calls
+
+    pre_list_folders = _counting("resourcemanager.folders.list")

@@ -1,0 +1,68 @@
+"""The one ARM client factory: azure-mgmt-authorization with azure-core retries.
+
+azure-core's ``RetryPolicy`` already retries 408/429/5xx and honours
+``Retry-After`` / ``retry-after-ms``; it is given more attempts than its
+default 3 because an ARM 429 storm outlasts that. A per-retry policy counts
+every attempt. Against a loopback emulator over plain http the bearer policy
+(which refuses non-TLS URLs) is replaced by one that sets the static token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.core.credentials import TokenCredential
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.mgmt.authorization import AuthorizationManagementClient
+
+from connectors.microsoft.auth import StaticTokenCredential, is_loopback
+from connectors.microsoft.calls import operation_name
+from scanner.connector import CallCounter
+
+RETRY_TOTAL = 6
+RETRY_BACKOFF_FACTOR = 0.8
+RETRY_BACKOFF_MAX = 60
+TIMEOUT = 60
+
+
+class _CountingPolicy(SansIOHTTPPolicy):  # type: ignore[misc]
+    """Counts each request actually sent, retries included."""
+
+    def __init__(self, calls: CallCounter) -> None:
+        self._calls = calls
+
+    def on_request(self, request: PipelineRequest) -> None:
+        http = request.http_request
+        self._calls.add(operation_name(http.method, http.url))
+
+
+class _StaticBearerPolicy(SansIOHTTPPolicy):  # type: ignore[misc]
+    """Sets the emulator's static token (loopback only; see ``auth``)."""
+
+    def __init__(self, credential: StaticTokenCredential) -> None:
+        self._credential = credential
+
+    def on_request(self, request: PipelineRequest) -> None:
+        token = self._credential.get_token().token
+        request.http_request.headers["Authorization"] = f"Bearer {token}"
+
+
+def open_authorization(
+    endpoint: str, subscription_id: str, credential: TokenCredential, calls: CallCounter
+) -> AuthorizationManagementClient:
+    """An authorization client for one subscription at ``endpoint``."""
+    endpoint = endpoint.rstrip("/")
+    options: dict[str, Any] = {
+        "base_url": endpoint,
+        "credential_scopes": [f"{endpoint}/.default"],
+        "per_retry_policies": [_CountingPolicy(calls)],
+        "retry_total": RETRY_TOTAL,
+        "retry_backoff_factor": RETRY_BACKOFF_FACTOR,
+        "retry_backoff_max": RETRY_BACKOFF_MAX,
+        "connection_timeout": TIMEOUT,
+        "read_timeout": TIMEOUT,
+    }
+    if isinstance(credential, StaticTokenCredential) and is_loopback(endpoint):
+        options["authentication_policy"] = _StaticBearerPolicy(credential)
+    return AuthorizationManagementClient(credential, subscription_id, **options)

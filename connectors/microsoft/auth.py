@@ -1,0 +1,69 @@
+"""Where Graph and ARM tokens come from.
+
+Production: azure-identity's ``DefaultAzureCredential`` (environment, workload
+identity in a container, managed identity, Azure CLI). Emulators and CI: a
+static bearer token from ``NHI_SCAN_AZURE_ACCESS_TOKEN``, accepted only when
+every endpoint is on the loopback interface, so a token meant for a local
+emulator can never be sent to a real cloud (and a real token is never taken
+from the YAML).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import time
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from azure.core.credentials import AccessToken, TokenCredential
+
+from scanner.errors import ConfigError
+
+TOKEN_ENV = "NHI_SCAN_AZURE_ACCESS_TOKEN"
+
+
+def is_loopback(url: str) -> bool:
+    """True for http(s)://127.x.x.x, [::1] or localhost."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class StaticTokenCredential:
+    """A ``TokenCredential`` that hands out one fixed token (emulator mode)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+
+def static_token(endpoints: Iterable[str]) -> str | None:
+    """The emulator token from the environment, refused for a non-loopback endpoint."""
+    token = os.environ.get(TOKEN_ENV)
+    if not token:
+        return None
+    remote = [url for url in endpoints if not is_loopback(url)]
+    if remote:
+        raise ConfigError(
+            f"{TOKEN_ENV} is for local emulators only; refusing to send it to {', '.join(remote)}"
+        )
+    return token
+
+
+def credential_for(endpoints: Iterable[str]) -> TokenCredential:
+    """The static emulator credential when configured, else ``DefaultAzureCredential``."""
+    token = static_token(endpoints)
+    if token is not None:
+        return StaticTokenCredential(token)
+    from azure.identity import DefaultAzureCredential
+
+    credential: TokenCredential = DefaultAzureCredential()
+    return credential

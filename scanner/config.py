@@ -1,0 +1,108 @@
+"""Settings: one YAML file plus ``NHI_SCAN_*`` environment variables (which win).
+
+Credentials never come from here: each connector uses its cloud's standard chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from scanner.errors import ConfigError
+from scanner.rules.catalogue import DEFAULT_THRESHOLDS
+from scanner.yamlsource import YamlDocument
+
+DEFAULT_DATABASE = "sqlite:///nhi-scan.db"
+
+
+def _known_thresholds(values: dict[str, int]) -> dict[str, int]:
+    unknown = sorted(set(values) - set(DEFAULT_THRESHOLDS))
+    if unknown:
+        raise ValueError(f"no threshold for {', '.join(unknown)}; known: {', '.join(sorted(DEFAULT_THRESHOLDS))}")
+    if any(days < 0 for days in values.values()):
+        raise ValueError("thresholds are days, zero or more")
+    return values
+
+
+class Thresholds(BaseModel):
+    """Days per rule id; a partner's override beats a provider's, which beats the default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: dict[str, int] = Field(default_factory=dict)
+    providers: dict[str, dict[str, int]] = Field(default_factory=dict)
+    partners: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    @field_validator("default")
+    @classmethod
+    def _check_default(cls, value: dict[str, int]) -> dict[str, int]:
+        return _known_thresholds(value)
+
+    @field_validator("providers", "partners")
+    @classmethod
+    def _check_nested(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        for overrides in value.values():
+            _known_thresholds(overrides)
+        return value
+
+    def resolve(self, provider: str, partner: str | None) -> dict[str, int]:
+        return {
+            **DEFAULT_THRESHOLDS,
+            **self.default,
+            **self.providers.get(provider, {}),
+            **(self.partners.get(partner, {}) if partner else {}),
+        }
+
+
+class RetrySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(default=4, ge=1, le=20)
+    initial_delay: float = Field(default=1.0, ge=0)
+    max_delay: float = Field(default=30.0, ge=0)
+
+
+class Settings(BaseSettings):
+    """Everything a run needs besides the registry's content."""
+
+    model_config = SettingsConfigDict(env_prefix="NHI_SCAN_", env_nested_delimiter="__", extra="forbid")
+
+    registry: Path | None = None
+    database: str = DEFAULT_DATABASE
+    concurrency: int = Field(default=8, ge=1, le=64, description="scopes scanned at once")
+    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)  # 12-factor: the environment beats the file
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read the YAML file (if any); errors name file, line and field."""
+    document = YamlDocument.load(path) if path else None
+    data = document.data if document else {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the configuration must be a mapping")
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        if document is None:
+            raise ConfigError.from_validation(exc, prefix="") from None
+        raise ConfigError("\n".join(document.validation_errors(exc))) from None
+    if settings.registry is not None and path is not None and not settings.registry.is_absolute():
+        settings.registry = (path.parent / settings.registry).resolve()
+    return settings

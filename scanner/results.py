@@ -1,0 +1,103 @@
+"""What one run produced, in memory: scopes, judged identities, findings.
+
+The outputs (table, json, csv, ocsf) and the store read these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from scanner.attribution import Attribution
+from scanner.connector import Scope, UnitStatus
+from scanner.coverage import UnitOutcome
+from scanner.records import Identity
+from scanner.rules.model import Severity
+
+
+@dataclass
+class ScopeResult:
+    connector: str
+    scope: Scope
+    units: list[UnitOutcome]
+    identities: list[Identity]
+    api_calls: int = 0
+    api_calls_by_operation: dict[str, int] = field(default_factory=dict)
+    error: str | None = None  # the scope as a whole (e.g. AssumeRole refused)
+
+    @property
+    def status(self) -> UnitStatus:
+        statuses = {unit.status for unit in self.units}
+        if not statuses or statuses == {UnitStatus.COMPLETE}:
+            return UnitStatus.COMPLETE
+        if statuses == {UnitStatus.FAILED}:
+            return UnitStatus.FAILED
+        if statuses == {UnitStatus.SKIPPED}:
+            return UnitStatus.SKIPPED
+        return UnitStatus.PARTIAL
+
+    def complete_units(self) -> set[str]:
+        return {u.resource_type for u in self.units if u.status is UnitStatus.COMPLETE}
+
+    def summary_error(self) -> str | None:
+        errors = [f"{u.resource_type}: {u.error}" for u in self.units if u.error]
+        return self.error or ("; ".join(errors) if errors else None)
+
+
+@dataclass(frozen=True)
+class JudgedIdentity:
+    connector: str
+    identity: Identity
+    attribution: Attribution
+
+
+class Finding(BaseModel):
+    """One rule's finding on one identity or credential, as outputs and the store see it."""
+
+    id: str
+    rule: str
+    severity: Severity
+    connector: str
+    provider: str
+    scope: str
+    identity: str  # native id
+    identity_name: str
+    identity_kind: str
+    credential: str | None
+    partner: str | None
+    owner: str | None
+    reason: str | None
+    message: str
+    remediation: str
+    frameworks: dict[str, list[str]]
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    units: list[str]  # coverage units whose completeness may resolve it; the identity's first
+    status: str = "new"  # new | open | resolved
+    carried: bool = False  # kept from an earlier run: not re-evaluated in this one
+    first_seen_run: str | None = None
+
+
+@dataclass
+class RunResult:
+    id: str
+    command: str
+    started: datetime
+    finished: datetime | None = None
+    scopes: list[ScopeResult] = field(default_factory=list)
+    identities: list[JudgedIdentity] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    undetermined: dict[str, str] = field(default_factory=dict)  # finding id -> why evidence is missing
+
+    @property
+    def status(self) -> str:
+        statuses = [s.status for s in self.scopes]
+        if not statuses:
+            return "failed"
+        if all(s is UnitStatus.COMPLETE for s in statuses):
+            return "complete"
+        if all(s is UnitStatus.FAILED for s in statuses):
+            return "failed"
+        return "partial"

@@ -1,0 +1,165 @@
+"""The catalogue: every rule's metadata and function, in one place (SPEC §5).
+
+Severity starts at the rule's default (or the hit's own) and is raised one step
+when the partner is offboarded or offboarding, and one step when the identity is
+privileged. Finding ids hash rule + identity + credential: stable across runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from scanner.registry import PartnerStatus
+from scanner.rules.lifetime import (
+    expired_credential,
+    expiring_credential,
+    long_lived_credential,
+    multiple_active_credentials,
+    unrotated_credential,
+)
+from scanner.rules.model import Hit, RuleInput, Severity, Undetermined, Verdict
+from scanner.rules.ownership import orphaned_identity
+from scanner.rules.usage import stale_credential, stale_identity
+
+OWASP = "OWASP NHI Top 10 (2025)"
+NIST = "NIST CSF 2.0"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    check: Callable[[RuleInput], Iterable[Verdict]]
+    remediation: str
+    owasp: tuple[str, ...]
+    nist: tuple[str, ...]
+    default_days: int | None = None  # the threshold, for rules that have one
+
+    @property
+    def frameworks(self) -> dict[str, list[str]]:
+        return {OWASP: list(self.owasp), NIST: list(self.nist)}
+
+
+NHI1 = "NHI1:2025 Improper Offboarding"
+NHI3 = "NHI3:2025 Vulnerable Third-Party NHI"
+NHI5 = "NHI5:2025 Overprivileged NHI"
+NHI7 = "NHI7:2025 Long-Lived Secrets"
+NHI9 = "NHI9:2025 NHI Reuse"
+
+CATALOGUE: tuple[Rule, ...] = (
+    Rule(
+        "orphaned-identity",
+        "Identity without an accountable, current owner",
+        Severity.MEDIUM,
+        orphaned_identity,
+        "Assign an active internal owner in the registry (or tag the identity); "
+        "if its partner is offboarded or the party is unknown, disable it now and delete it after review.",
+        (NHI1, NHI3),
+        ("GV.OC-02", "GV.SC-10", "PR.AA-01", "ID.AM-08"),
+    ),
+    Rule(
+        "stale-identity",
+        "Identity not used for a long time",
+        Severity.LOW,
+        stale_identity,
+        "Confirm with the owner that it is no longer needed, then disable it; delete it after a quiet period.",
+        (NHI1,),
+        ("PR.AA-01", "ID.AM-08"),
+        90,
+    ),
+    Rule(
+        "stale-credential",
+        "Credential not used for a long time",
+        Severity.MEDIUM,
+        stale_credential,
+        "Deactivate the unused credential; delete it once nothing breaks.",
+        (NHI7, NHI1),
+        ("PR.AA-01",),
+        90,
+    ),
+    Rule(
+        "unrotated-credential",
+        "Active credential older than the rotation period",
+        Severity.MEDIUM,
+        unrotated_credential,
+        "Create a new credential, move the workload to it, then deactivate and delete the old one; "
+        "prefer a keyless federation where the platform offers one.",
+        (NHI7,),
+        ("PR.AA-01", "PR.AA-03"),
+        90,
+    ),
+    Rule(
+        "expired-credential",
+        "Expired credential still present",
+        Severity.LOW,
+        expired_credential,
+        "Delete the expired credential so it cannot be confused with a live one or be renewed.",
+        (NHI7,),
+        ("PR.AA-01",),
+    ),
+    Rule(
+        "expiring-credential",
+        "Credential about to expire",
+        Severity.MEDIUM,
+        expiring_credential,
+        "Ask the owner to rotate it before it expires, or confirm the identity can be retired.",
+        (NHI7,),
+        ("PR.AA-01", "ID.AM-08"),
+        30,
+    ),
+    Rule(
+        "multiple-active-credentials",
+        "More than one active key on one identity",
+        Severity.LOW,
+        multiple_active_credentials,
+        "Finish the rotation: keep the one credential in use and deactivate the others.",
+        (NHI7, NHI9),
+        ("PR.AA-01",),
+    ),
+    Rule(
+        "long-lived-credential",
+        "Credential valid for longer than the allowed lifetime",
+        Severity.MEDIUM,
+        long_lived_credential,
+        "Replace it with a credential of at most the allowed lifetime, or with a federated credential.",
+        (NHI7,),
+        ("PR.AA-01",),
+        365,
+    ),
+)
+
+RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in CATALOGUE}
+DEFAULT_THRESHOLDS: dict[str, int] = {r.id: r.default_days for r in CATALOGUE if r.default_days is not None}
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One rule's verdict on one identity (or one of its credentials)."""
+
+    rule: Rule
+    finding_id: str
+    verdict: Verdict
+    severity: Severity
+
+
+def finding_id(rule_id: str, provider: str, identity_id: str, credential_id: str | None) -> str:
+    key = "\x1f".join((rule_id, provider, identity_id, credential_id or ""))
+    return "nhi-" + hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def evaluate(rule_input: RuleInput) -> Iterator[Judgement]:
+    identity, partner = rule_input.identity, rule_input.attribution.partner
+    raise_by = 0
+    if partner is not None and partner.status in (PartnerStatus.OFFBOARDED, PartnerStatus.OFFBOARDING):
+        raise_by += 1
+    if identity.privileged:
+        raise_by += 1
+    for rule in CATALOGUE:
+        for verdict in rule.check(rule_input):
+            fid = finding_id(rule.id, identity.provider, identity.id, verdict.credential)
+            base = (verdict.severity if isinstance(verdict, Hit) else None) or rule.severity
+            severity = base if isinstance(verdict, Undetermined) else base.raised(raise_by)
+            yield Judgement(rule, fid, verdict, severity)

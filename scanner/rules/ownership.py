@@ -1,0 +1,39 @@
+"""Who answers for it: orphaned identities (OWASP NHI1, NHI3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanner.registry import OwnerStatus, PartnerStatus
+from scanner.rules.model import Hit, RuleInput, Severity, Verdict
+
+
+def orphaned_identity(rule_input: RuleInput) -> Iterator[Verdict]:
+    """The most serious reason wins; one finding per identity keeps the id stable."""
+    identity, who = rule_input.identity, rule_input.attribution
+    if identity.provider_managed:
+        return
+    partner, owner = who.partner, who.owner
+    if partner is not None and partner.status is PartnerStatus.OFFBOARDED and identity.enabled:
+        yield Hit(
+            f"partner {partner.id} was offboarded on {partner.offboarded_on} but {identity.name} is still enabled",
+            reason="partner-offboarded",
+            severity=Severity.HIGH,
+            evidence={"offboarded_on": str(partner.offboarded_on)},
+        )
+    elif owner is not None and owner.status is OwnerStatus.DEPARTED:
+        yield Hit(
+            f"owner {owner.id} has departed ({who.owner_evidence.detail})",
+            reason="owner-departed",
+            severity=Severity.MEDIUM,
+        )
+    elif who.unregistered_external:
+        parties = ", ".join(who.unregistered_external)
+        yield Hit(
+            f"trusts or belongs to external parties no registered partner claims: {parties}",
+            reason="unregistered-external",
+            severity=Severity.HIGH,
+            evidence={"external": list(who.unregistered_external)},
+        )
+    elif owner is None:
+        yield Hit("no accountable owner: no assignment, owner tag, recorded owner or partner", reason="no-owner")

@@ -1,0 +1,55 @@
+"""Is it still used: stale identities and credentials (OWASP NHI1, NHI7).
+
+Unknown is not never: on ``unknown`` last use these rules say Undetermined,
+so a finding neither appears nor resolves on missing evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from scanner.records import CredentialKind, LastUse
+from scanner.rules.model import Hit, RuleInput, Undetermined, Verdict
+
+
+def _idle(last_used: LastUse, created: datetime | None, now: datetime, days: int) -> str | bool | None:
+    """A message when idle past ``days``, False when in use, None when unknowable."""
+    if last_used.state == "used" and last_used.at is not None:
+        idle = (now - last_used.at).days
+        return f"last used {idle} days ago ({last_used.at.date()})" if idle > days else False
+    if last_used.state == "never":
+        if created is None:
+            return None
+        age = (now - created).days
+        return f"never used, created {age} days ago ({created.date()})" if age > days else False
+    return None
+
+
+def stale_identity(rule_input: RuleInput) -> Iterator[Verdict]:
+    identity = rule_input.identity
+    if identity.provider_managed or not identity.enabled:
+        return  # disabling is the remediation
+    days = rule_input.thresholds["stale-identity"]
+    idle = _idle(identity.last_used, identity.created, rule_input.now, days)
+    if idle is None:
+        yield Undetermined(identity.last_used.detail or "last use is not exposed for this identity")
+    elif idle:
+        yield Hit(f"{identity.name}: {idle}; threshold {days} days", evidence={"days": days})
+
+
+def stale_credential(rule_input: RuleInput) -> Iterator[Verdict]:
+    days = rule_input.thresholds["stale-credential"]
+    for credential in rule_input.identity.credentials:
+        if not credential.active or credential.kind is CredentialKind.FEDERATED:
+            continue
+        idle = _idle(credential.last_used, credential.created, rule_input.now, days)
+        if idle is None:
+            why = credential.last_used.detail or "last use is not exposed for this credential"
+            yield Undetermined(why, credential=credential.id)
+        elif idle:
+            yield Hit(
+                f"{credential.kind} {credential.id}: {idle}; threshold {days} days",
+                credential=credential.id,
+                evidence={"days": days},
+            )

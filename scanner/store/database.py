@@ -1,0 +1,292 @@
+"""The store: one transaction per run's results, serialised across processes.
+
+SQLite (the default file) runs in WAL mode and takes its write lock at BEGIN
+(``BEGIN IMMEDIATE``); PostgreSQL takes a transaction-scoped advisory lock. Either
+way two runs at once never interleave their reconciliations, and a run that
+fails before its commit leaves everything already stored untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, SQLModel, col, create_engine, select
+
+from scanner.errors import ConfigError, NhiScanError
+from scanner.history import Fate, fate_of_absent_finding
+from scanner.results import Finding, RunResult, ScopeResult
+from scanner.store.tables import FindingEventRow, FindingRow, IdentityRow, RunRow, ScopeRow, UnitRow
+
+_ADVISORY_LOCK_KEY = 0x6E68695F7363616E & 0x7FFFFFFFFFFFFFFF  # "nhi_scan"
+
+
+class StoreError(NhiScanError):
+    """The database could not be reached or written."""
+
+
+def _engine(url: str) -> Engine:
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+                dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA busy_timeout=60000")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+            @event.listens_for(engine, "begin")
+            def _sqlite_begin(connection: Any) -> None:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise ConfigError(f"--db / database: cannot use {url!r}: {exc}") from None
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        try:
+            with self.engine.begin() as connection:
+                self._lock(connection)
+                SQLModel.metadata.create_all(connection)
+        except OperationalError as exc:
+            raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
+
+    def _safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def _lock(self, connection: Any) -> None:
+        if self.engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with Session(self.engine) as session, session.begin():
+            self._lock(session.connection())
+            yield session
+
+    def begin_run(self, run: RunResult) -> None:
+        with self._transaction() as session:
+            session.add(RunRow(id=run.id, command=run.command, started=run.started))
+
+    def commit_run(self, run: RunResult) -> None:
+        """Reconcile this run against history and write it, all in one transaction.
+
+        Sets each finding's status on ``run`` and appends the findings carried
+        over or resolved, so outputs show exactly what the store recorded.
+        """
+        with self._transaction() as session:
+            for scope in run.scopes:
+                self._write_scope(session, run, scope)
+            for scope in run.scopes:
+                self._reconcile_identities(session, run, scope)
+            self._reconcile_findings(session, run)
+            row = session.get(RunRow, run.id)
+            if row is None:
+                row = RunRow(id=run.id, command=run.command, started=run.started)
+            row.finished = run.finished
+            row.status = run.status
+            session.add(row)
+
+    def _write_scope(self, session: Session, run: RunResult, scope: ScopeResult) -> None:
+        session.add(
+            ScopeRow(
+                run_id=run.id,
+                connector=scope.connector,
+                scope=scope.scope.id,
+                status=scope.status.value,
+                error=scope.summary_error(),
+                identity_count=len(scope.identities),
+                api_calls=scope.api_calls,
+                api_calls_by_operation=scope.api_calls_by_operation,
+            )
+        )
+        for unit in scope.units:
+            session.add(
+                UnitRow(
+                    run_id=run.id,
+                    connector=scope.connector,
+                    scope=scope.scope.id,
+                    resource_type=unit.resource_type,
+                    status=unit.status.value,
+                    error=unit.error,
+                    error_kind=unit.error_kind.value if unit.error_kind else None,
+                    notes=list(unit.notes),
+                )
+            )
+
+    def _reconcile_identities(self, session: Session, run: RunResult, scope: ScopeResult) -> None:
+        judged = {j.identity.id: j for j in run.identities if j.connector == scope.connector and j.identity.scope == scope.scope.id}
+        complete = scope.complete_units()
+        existing = {
+            row.identity_id: row
+            for row in session.exec(
+                select(IdentityRow).where(IdentityRow.connector == scope.connector, IdentityRow.scope == scope.scope.id)
+            )
+        }
+        for identity_id, judgement in judged.items():
+            identity, who = judgement.identity, judgement.attribution
+            row = existing.get(identity_id) or IdentityRow(
+                connector=scope.connector,
+                scope=scope.scope.id,
+                identity_id=identity_id,
+                provider=identity.provider,
+                kind=identity.kind,
+                name=identity.name,
+                source=identity.source,
+                first_seen_run=run.id,
+                last_seen_run=run.id,
+            )
+            row.kind, row.name, row.source = identity.kind, identity.name, identity.source
+            row.partner = who.partner.id if who.partner else None
+            row.owner = who.owner.id if who.owner else None
+            row.enabled = identity.enabled
+            row.last_seen_run = run.id
+            row.gone_run = None
+            row.record = identity.model_dump(mode="json")
+            session.add(row)
+        for identity_id, row in existing.items():
+            if identity_id not in judged and row.gone_run is None and row.source in complete:
+                row.gone_run = run.id  # only a complete listing says an identity is gone
+                session.add(row)
+
+    def _reconcile_findings(self, session: Session, run: RunResult) -> None:
+        scanned = {(s.connector, s.scope.id): s for s in run.scopes}
+        present = {(j.connector, j.identity.scope, j.identity.id) for j in run.identities}
+        current = {f.id: f for f in run.findings}
+        previous = {row.id: row for row in session.exec(select(FindingRow).where(col(FindingRow.id).in_(list(current))))}
+
+        for finding in run.findings:
+            row = previous.get(finding.id)
+            if row is not None and row.status == "open":
+                finding.status = "open"
+                finding.first_seen_run = row.first_seen_run
+            else:
+                finding.status = "new"
+                finding.first_seen_run = run.id
+            self._save_finding(session, run, finding, row)
+
+        open_rows = session.exec(
+            select(FindingRow).where(FindingRow.status == "open", col(FindingRow.id).not_in(list(current)))
+        )
+        for row in open_rows:
+            scope = scanned.get((row.connector, row.scope))
+            if scope is None:
+                continue  # not scanned in this run: untouched
+            fate = fate_of_absent_finding(
+                row.units,
+                identity_present=(row.connector, row.scope, row.identity_id) in present,
+                undetermined=row.id in run.undetermined,
+                complete_units=scope.complete_units(),
+            )
+            finding = Finding.model_validate(row.record)
+            finding.first_seen_run = row.first_seen_run
+            if fate is Fate.RESOLVED:
+                finding.status, finding.carried = "resolved", False
+                row.status, row.resolved_run = "resolved", run.id
+            else:
+                finding.status, finding.carried = "open", True
+                why = run.undetermined.get(row.id) if fate is Fate.UNDETERMINED else None
+                finding.evidence = {**finding.evidence, "not_re_evaluated": why or _carried_reason(scope, row.units)}
+            row.last_seen_run = run.id
+            row.record = finding.model_dump(mode="json")
+            session.add(row)
+            session.add(FindingEventRow(run_id=run.id, finding_id=row.id, status=finding.status, carried=finding.carried))
+            run.findings.append(finding)
+
+    def _save_finding(self, session: Session, run: RunResult, finding: Finding, row: FindingRow | None) -> None:
+        if row is None:
+            row = FindingRow(
+                id=finding.id,
+                rule=finding.rule,
+                severity=finding.severity.value,
+                connector=finding.connector,
+                scope=finding.scope,
+                identity_id=finding.identity,
+                credential_id=finding.credential,
+                status="open",
+                first_seen_run=run.id,
+                last_seen_run=run.id,
+            )
+        if finding.status == "new":
+            row.first_seen_run, row.resolved_run = run.id, None
+        row.severity, row.partner, row.owner = finding.severity.value, finding.partner, finding.owner
+        row.status, row.last_seen_run, row.units = "open", run.id, finding.units
+        row.record = finding.model_dump(mode="json")
+        session.add(row)
+        session.add(FindingEventRow(run_id=run.id, finding_id=finding.id, status=finding.status))
+
+    # -- queries ---------------------------------------------------------------
+
+    def runs(self, limit: int = 20) -> Sequence[RunRow]:
+        with Session(self.engine) as session:
+            return session.exec(select(RunRow).order_by(col(RunRow.started).desc()).limit(limit)).all()
+
+    def findings(
+        self,
+        *,
+        partner: str | None = None,
+        owner: str | None = None,
+        rule: str | None = None,
+        status: str | None = None,
+        run_id: str | None = None,
+    ) -> list[Finding]:
+        """Current state of findings (or as a given run recorded them), filtered."""
+        with Session(self.engine) as session:
+            query = select(FindingRow)
+            if partner:
+                query = query.where(FindingRow.partner == partner)
+            if owner:
+                query = query.where(FindingRow.owner == owner)
+            if rule:
+                query = query.where(FindingRow.rule == rule)
+            if run_id:
+                events = {e.finding_id: e for e in session.exec(select(FindingEventRow).where(FindingEventRow.run_id == run_id))}
+                query = query.where(col(FindingRow.id).in_(list(events)))
+                result = []
+                for row in session.exec(query):
+                    finding = Finding.model_validate(row.record)
+                    finding.status, finding.carried = events[row.id].status, events[row.id].carried
+                    result.append(finding)
+            else:
+                if status in ("open", "resolved"):
+                    query = query.where(FindingRow.status == status)
+                result = [Finding.model_validate(row.record) for row in session.exec(query)]
+                if status == "new":
+                    result = [f for f in result if f.status == "new"]
+        return sorted(result, key=lambda f: (-f.severity.rank, f.rule, f.identity))
+
+    def identities(self, *, partner: str | None = None, include_gone: bool = False) -> list[IdentityRow]:
+        with Session(self.engine) as session:
+            query = select(IdentityRow)
+            if partner:
+                query = query.where(IdentityRow.partner == partner)
+            if not include_gone:
+                query = query.where(col(IdentityRow.gone_run).is_(None))
+            return list(session.exec(query))
+
+    def latest_run_id(self) -> str | None:
+        with Session(self.engine) as session:
+            row = session.exec(
+                select(RunRow).where(RunRow.status != "running").order_by(col(RunRow.started).desc())
+            ).first()
+            return row.id if row else None
+
+
+def _carried_reason(scope: ScopeResult, units: list[str]) -> str:
+    incomplete = [u for u in scope.units if u.resource_type in units and u.status.value != "complete"]
+    if incomplete:
+        return "; ".join(f"{u.resource_type} {u.status.value}: {u.error or 'no detail'}" for u in incomplete)
+    return "coverage incomplete in this run"

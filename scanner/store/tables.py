@@ -1,0 +1,112 @@
+"""The tables. JSON columns hold the normalized record as the run saw it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "runs"
+
+    id: str = Field(primary_key=True)
+    command: str
+    started: datetime
+    finished: datetime | None = None
+    status: str = "running"  # running | complete | partial | failed
+
+
+class UnitRow(SQLModel, table=True):
+    """One coverage unit: (run, connector, scope, resource type) and what happened."""
+
+    __tablename__ = "coverage_units"
+    __table_args__ = (UniqueConstraint("run_id", "connector", "scope", "resource_type"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="runs.id", index=True)
+    connector: str
+    scope: str
+    resource_type: str
+    status: str
+    error: str | None = None
+    error_kind: str | None = None
+    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ScopeRow(SQLModel, table=True):
+    __tablename__ = "scopes"
+    __table_args__ = (UniqueConstraint("run_id", "connector", "scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="runs.id", index=True)
+    connector: str
+    scope: str
+    status: str
+    error: str | None = None
+    identity_count: int = 0
+    api_calls: int = 0
+    api_calls_by_operation: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class IdentityRow(SQLModel, table=True):
+    """The latest state of each identity ever seen; ``gone_run`` only from a complete listing."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("connector", "scope", "identity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str
+    scope: str
+    identity_id: str = Field(index=True)
+    provider: str
+    kind: str
+    name: str
+    source: str
+    partner: str | None = Field(default=None, index=True)
+    owner: str | None = Field(default=None, index=True)
+    enabled: bool = True
+    first_seen_run: str
+    last_seen_run: str
+    gone_run: str | None = None
+    record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class FindingRow(SQLModel, table=True):
+    """The latest state of each finding, keyed by its stable id."""
+
+    __tablename__ = "findings"
+
+    id: str = Field(primary_key=True)
+    rule: str = Field(index=True)
+    severity: str
+    connector: str
+    scope: str
+    identity_id: str
+    credential_id: str | None = None
+    partner: str | None = Field(default=None, index=True)
+    owner: str | None = Field(default=None, index=True)
+    status: str = Field(index=True)  # open | resolved
+    first_seen_run: str
+    last_seen_run: str
+    resolved_run: str | None = None
+    units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class FindingEventRow(SQLModel, table=True):
+    """What each run said of each finding: new, open or resolved."""
+
+    __tablename__ = "finding_events"
+    __table_args__ = (
+        UniqueConstraint("run_id", "finding_id"),
+        Index("ix_finding_events_finding", "finding_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: str = Field(foreign_key="runs.id", index=True)
+    finding_id: str
+    status: str
+    carried: bool = False  # not re-evaluated: its coverage was incomplete in this run
