@@ -119,6 +119,11 @@ class Connector(ABC):
         """Map an SDK exception to the taxonomy."""
 
     @classmethod
+    def revocation_steps(cls, identity: Identity) -> list[str]:
+        """What a human runs to cut this identity off (nhi-scan itself never changes anything)."""
+        return [f"disable, then delete, {identity.kind} {identity.id}"]
+
+    @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]] | None:
         """Start a simulated estate (emulator + seed data) and yield this connector's
         settings pointing at it; ``None`` when the connector has no demo."""

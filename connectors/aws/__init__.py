@@ -17,6 +17,7 @@ from connectors.aws.clients import ClientFactory
 from connectors.aws.credential_report import fetch_credential_report
 from connectors.aws.errors import classify
 from connectors.aws.normalize import UserCredentials
+from connectors.aws.revocation import revocation_steps
 from connectors.aws.settings import AwsSettings
 from connectors.aws.user_credentials import (
     access_key_last_used,
@@ -147,6 +148,10 @@ class AwsConnector(Connector):
                 if key["AccessKeyId"] in last_used:
                     found[name].key_use[key["AccessKeyId"]] = last_used[key["AccessKeyId"]]
         return found
+
+    @classmethod
+    def revocation_steps(cls, identity: Identity) -> list[str]:
+        return revocation_steps(identity)
 
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]]:

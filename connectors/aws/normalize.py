@@ -241,6 +241,8 @@ def user_identity(
         last_used = LastUse.latest(*uses) if uses else LastUse.never()
 
     permissions, privileged = permissions_of(user, local_policies)
+    # An IAM user cannot be disabled, only its credentials: with none active it cannot act.
+    enabled = credentials.access_keys is None or any(c.active for c in found)
     return Identity(
         id=user["Arn"],
         provider="aws",
@@ -251,6 +253,7 @@ def user_identity(
         aliases=(user["UserId"],),
         created=user.get("CreateDate"),
         last_used=last_used,
+        enabled=enabled,
         privileged=privileged,
         permissions=tuple(permissions),
         tags=_tags(user.get("Tags")),

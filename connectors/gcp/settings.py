@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _LOOPBACK_NAMES = {"localhost"}
 
@@ -34,6 +34,8 @@ class GcpSettings(BaseModel):
     # organizations/N or folders/N: also scan every active project under it
     parent: str | None = Field(default=None, pattern=r"^(organizations|folders)/\d+$")
     organization_domains: list[str] = Field(default_factory=list)
+    # the customer's projects that are not scanned: their service accounts are internal
+    internal_projects: list[str] = Field(default_factory=list)
     iam_endpoint: str = "iam.googleapis.com:443"
     resourcemanager_endpoint: str = "https://cloudresourcemanager.googleapis.com"
     policyanalyzer_endpoint: str = "https://policyanalyzer.googleapis.com"
@@ -41,6 +43,11 @@ class GcpSettings(BaseModel):
     page_size: int = Field(default=100, ge=1, le=1000)
     timeout: float = Field(default=60.0, gt=0)  # seconds per request
     retry: RetrySettings = Field(default_factory=RetrySettings)
+
+    @field_validator("organization_domains")
+    @classmethod
+    def _lower(cls, domains: list[str]) -> list[str]:
+        return [d.lower() for d in domains]
 
     @model_validator(mode="after")
     def _check(self) -> GcpSettings:
@@ -53,7 +60,6 @@ class GcpSettings(BaseModel):
                     "anonymous mode is for local emulators only; non-loopback endpoint(s): "
                     + ", ".join(remote)
                 )
-        self.organization_domains = [d.lower() for d in self.organization_domains]
         return self
 
     def endpoints(self) -> list[str]:

@@ -74,6 +74,7 @@ class GraphSession:
     client: GraphServiceClient
     adapter: GraphRequestAdapter
     http: httpx.AsyncClient
+    transport: httpx.AsyncHTTPTransport  # kiota's wrapper does not close it
     endpoint: str  # e.g. https://graph.microsoft.com (no version)
 
     async def get_json(self, url: str) -> dict[str, Any]:
@@ -109,6 +110,7 @@ class GraphSession:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        await self.transport.aclose()
 
 
 def open_graph(endpoint: str, credential: TokenCredential, calls: CallCounter) -> GraphSession:
@@ -124,8 +126,12 @@ def open_graph(endpoint: str, credential: TokenCredential, calls: CallCounter) -
         for m in KiotaClientFactory.get_default_middleware(None)
     ]
     middleware.append(_CountingHandler(calls))
-    http = httpx.AsyncClient(timeout=TIMEOUT, headers={"x-ms-throttle-priority": "low"})
+    transport = httpx.AsyncHTTPTransport()
+    http = httpx.AsyncClient(
+        transport=transport, timeout=TIMEOUT, headers={"x-ms-throttle-priority": "low"}
+    )
     http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
     adapter = GraphRequestAdapter(auth, client=http)
     adapter.base_url = f"{endpoint}/v1.0"
-    return GraphSession(GraphServiceClient(request_adapter=adapter), adapter, http, endpoint)
+    client = GraphServiceClient(request_adapter=adapter)
+    return GraphSession(client, adapter, http, transport, endpoint)

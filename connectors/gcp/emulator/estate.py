@@ -1,0 +1,89 @@
+"""Seed data of the emulators: plain dataclasses, so a test builds its own estate.
+
+Ids (unique ids, key ids, project numbers) are derived from names, so the same
+estate gives the same ids in every run: findings keep their stable ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def _digits(seed: str, length: int) -> str:
+    return str(int(hashlib.sha256(seed.encode()).hexdigest(), 16))[:length]
+
+
+def key_id(seed: str) -> str:
+    """A 40-hex-digit key id, as IAM issues them."""
+    return hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass
+class Key:
+    id: str
+    valid_after: datetime
+    valid_before: datetime | None = None  # None: never expires (year 9999)
+    disabled: bool = False
+    origin: str = "GOOGLE_PROVIDED"  # or USER_PROVIDED (an uploaded public key)
+    type: str = "USER_MANAGED"  # SYSTEM_MANAGED keys are listed only when asked for
+    last_authenticated: datetime | None = None  # what Policy Analyzer reports
+
+
+@dataclass
+class Account:
+    account_id: str  # the email's local part
+    display_name: str = ""
+    description: str = ""
+    disabled: bool = False
+    keys: list[Key] = field(default_factory=list)
+    last_authenticated: datetime | None = None
+
+    def email(self, project: str) -> str:
+        return f"{self.account_id}@{project}.iam.gserviceaccount.com"
+
+    def unique_id(self, project: str) -> str:
+        return "1" + _digits(self.email(project), 20)
+
+
+@dataclass
+class Binding:
+    role: str
+    members: list[str]
+    condition: dict[str, str] | None = None  # {"title", "expression"}
+
+
+@dataclass
+class Project:
+    id: str
+    accounts: list[Account] = field(default_factory=list)
+    bindings: list[Binding] = field(default_factory=list)
+    parent: str | None = None  # organizations/N or folders/N
+
+    @property
+    def number(self) -> str:
+        return "4" + _digits(self.id, 11)
+
+
+@dataclass
+class Folder:
+    name: str  # folders/N
+    parent: str  # organizations/N or folders/N
+
+
+@dataclass
+class Estate:
+    projects: list[Project]
+    folders: list[Folder] = field(default_factory=list)
+
+    def project(self, project_id: str) -> Project | None:
+        return next((p for p in self.projects if p.id == project_id), None)
+
+    def account(self, email: str) -> tuple[Project, Account] | None:
+        """The project and account of a service-account email."""
+        for project in self.projects:
+            for account in project.accounts:
+                if account.email(project.id) == email.lower():
+                    return project, account
+        return None

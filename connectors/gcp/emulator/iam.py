@@ -1,0 +1,183 @@
+"""A local gRPC emulator of the IAM admin API (``google.iam.admin.v1.IAM``).
+
+Built from google-cloud-iam's own request and response types, so the real
+``IAMClient`` talks to it unchanged over an insecure channel. It serves
+ListServiceAccounts (paged) and ListServiceAccountKeys (``key_types`` filter);
+every other method answers UNIMPLEMENTED. Every method called is logged, read
+or not, which is what the read-only tests check.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import grpc
+from google.cloud.iam_admin_v1 import types
+
+from connectors.gcp.emulator.estate import Estate, Key
+from connectors.gcp.emulator.faults import Fault, Rejected, not_found
+from connectors.loopback import page
+
+SERVICE = "google.iam.admin.v1.IAM"
+_NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+
+
+@dataclass
+class _Injected:
+    method: str
+    fault: Fault
+    remaining: int
+    match: str | None  # substring of the request's ``name``
+
+
+class IamEmulator:
+    """Serve ``estate`` on an ephemeral port of 127.0.0.1."""
+
+    def __init__(self, estate: Estate, max_page_size: int = 100) -> None:
+        self.estate = estate
+        self.max_page_size = max_page_size
+        self.methods: list[str] = []  # every method called, e.g. "ListServiceAccounts"
+        self.requests: list[tuple[str, Any]] = []  # (method, request) of the served ones
+        self._faults: list[_Injected] = []
+        self._lock = threading.Lock()
+        self._routes: dict[str, tuple[Callable[[Any], Any], Any, Any]] = {
+            "ListServiceAccounts": (
+                self._list_service_accounts,
+                types.ListServiceAccountsRequest,
+                types.ListServiceAccountsResponse,
+            ),
+            "ListServiceAccountKeys": (
+                self._list_service_account_keys,
+                types.ListServiceAccountKeysRequest,
+                types.ListServiceAccountKeysResponse,
+            ),
+        }
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        self._server.add_generic_rpc_handlers([_Handler(self)])
+        self.port = self._server.add_insecure_port("127.0.0.1:0")
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> IamEmulator:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop(grace=None)
+
+    def __enter__(self) -> IamEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def fail(self, method: str, fault: Fault, times: int = 1, match: str | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` (whose request name contains
+        ``match``, if given) with ``fault``."""
+        with self._lock:
+            self._faults.append(_Injected(method, fault, times, match))
+
+    def method_handler(self, full_method: str) -> Any:
+        """Log the call; the handler of a served method, None (UNIMPLEMENTED) otherwise."""
+        service, _, method = full_method.strip("/").partition("/")
+        with self._lock:
+            self.methods.append(method)
+        route = self._routes.get(method) if service == SERVICE else None
+        if route is None:
+            return None
+        behaviour, request_type, response_type = route
+
+        def serve(request: Any, context: Any) -> Any:
+            with self._lock:
+                self.requests.append((method, request))
+                fault = self._take_fault(method, request.name)
+            try:
+                if fault is not None:
+                    raise Rejected(fault)
+                return behaviour(request)
+            except Rejected as rejected:
+                context.abort_with_status(rejected.fault.grpc_status())
+
+        return grpc.unary_unary_rpc_method_handler(
+            serve,
+            request_deserializer=request_type.deserialize,
+            response_serializer=response_type.serialize,
+        )
+
+    def _take_fault(self, method: str, name: str) -> Fault | None:
+        for injected in self._faults:
+            if (
+                injected.remaining > 0
+                and injected.method == method
+                and (injected.match is None or injected.match in name)
+            ):
+                injected.remaining -= 1
+                return injected.fault
+        return None
+
+    def _list_service_accounts(
+        self, request: types.ListServiceAccountsRequest
+    ) -> types.ListServiceAccountsResponse:
+        project = self.estate.project(request.name.removeprefix("projects/"))
+        if project is None:
+            raise Rejected(not_found(f"Project {request.name} not found."))
+        size = min(request.page_size or 20, self.max_page_size)
+        accounts, token = page(project.accounts, request.page_token or None, size)
+        return types.ListServiceAccountsResponse(
+            accounts=[
+                types.ServiceAccount(
+                    name=f"projects/{project.id}/serviceAccounts/{a.email(project.id)}",
+                    project_id=project.id,
+                    unique_id=a.unique_id(project.id),
+                    email=a.email(project.id),
+                    display_name=a.display_name,
+                    description=a.description,
+                    oauth2_client_id=a.unique_id(project.id),
+                    disabled=a.disabled,
+                    etag=b"BwYAAAAAAAA=",
+                )
+                for a in accounts
+            ],
+            next_page_token=token or "",
+        )
+
+    def _list_service_account_keys(
+        self, request: types.ListServiceAccountKeysRequest
+    ) -> types.ListServiceAccountKeysResponse:
+        found = self.estate.account(request.name.rsplit("/", 1)[-1])
+        if found is None:
+            raise Rejected(not_found(f"Service account {request.name} does not exist."))
+        project, account = found
+        wanted = {types.ListServiceAccountKeysRequest.KeyType(t).name for t in request.key_types}
+        email = account.email(project.id)
+        return types.ListServiceAccountKeysResponse(
+            keys=[_key(project.id, email, k) for k in account.keys if not wanted or k.type in wanted]
+        )
+
+
+def _key(project: str, email: str, key: Key) -> types.ServiceAccountKey:
+    """Key metadata only: the list call never carries key material."""
+    return types.ServiceAccountKey(
+        name=f"projects/{project}/serviceAccounts/{email}/keys/{key.id}",
+        key_algorithm=types.ServiceAccountKeyAlgorithm.KEY_ALG_RSA_2048,
+        valid_after_time=key.valid_after,
+        valid_before_time=key.valid_before or _NO_EXPIRY,
+        key_origin=types.ServiceAccountKeyOrigin[key.origin],
+        key_type=types.ListServiceAccountKeysRequest.KeyType[key.type],
+        disabled=key.disabled,
+    )
+
+
+class _Handler(grpc.GenericRpcHandler):  # type: ignore[misc]
+    def __init__(self, emulator: IamEmulator) -> None:
+        self._emulator = emulator
+
+    def service(self, details: Any) -> Any:
+        return self._emulator.method_handler(details.method)

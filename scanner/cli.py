@@ -1,0 +1,307 @@
+"""The ``nhi-scan`` command line.
+
+Exit codes (documented in the README): 0 the scan completed and nothing is at or
+above ``--fail-on``; 1 findings at or above ``--fail-on`` (``sweep``: something the
+partner holds is still active); 2 bad input (config, registry, arguments);
+3 the scan was partial or failed. When several apply, the highest wins.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from contextlib import ExitStack
+from enum import StrEnum
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from scanner import __version__, logs
+from scanner.config import Settings, load_settings
+from scanner.connector import connector_names, load_connector
+from scanner.engine import ScanRequest, run_scan
+from scanner.errors import ConfigError, NhiScanError
+from scanner.outputs import render
+from scanner.outputs.render import findings_csv, findings_table, print_report
+from scanner.registry import Registry, json_schema, load_registry
+from scanner.results import RunResult, ScopeResult
+from scanner.rules.model import Severity
+from scanner.store import Store
+from scanner.sweep import sweep_report
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="nhi-scan",
+    help="Find the non-human identities partners hold in your clouds, who answers for each, "
+    "and which are orphaned, stale, unrotated or expiring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+registry_app = typer.Typer(help="Validate the partner/owner registry or print its JSON Schema.", no_args_is_help=True)
+app.add_typer(registry_app, name="registry")
+
+err = Console(stderr=True)
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    ocsf = "ocsf"
+
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML configuration file.", envvar="NHI_SCAN_CONFIG")]
+RegistryOption = Annotated[Path | None, typer.Option("--registry", "-r", help="Registry YAML (overrides the config's).")]
+ConnectorOption = Annotated[
+    list[str] | None, typer.Option("--connector", help="Connector(s) to run; default: those configured, else aws.")
+]
+FormatOption = Annotated[Format | None, typer.Option("--format", "-f", help="Default: table on a terminal, json otherwise.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")]
+DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default sqlite:///nhi-scan.db).")]
+FailOnOption = Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when a current finding is at or above this.")]
+VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nhi-scan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """nhi-scan."""
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
+    settings = load_settings(config)
+    registry_path = registry or settings.registry
+    if registry_path is None:
+        raise ConfigError("no registry: pass --registry FILE or set 'registry:' in the config")
+    return settings, load_registry(registry_path)
+
+
+def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
+    names = requested or sorted(settings.connectors) or ["aws"]
+    installed = connector_names()
+    for name in names:
+        if name not in installed:
+            raise ConfigError(f"--connector: unknown connector {name!r} (installed: {', '.join(installed)})")
+    return names
+
+
+def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
+    if not err.is_terminal:
+        return run_scan(request, store)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("listing scopes", total=None)
+
+        def report(message: str, scope: ScopeResult | None) -> None:
+            if scope is not None:
+                err.print(f"  {message}: {scope.status.value}, {len(scope.identities)} identities, {scope.api_calls} API calls")
+            else:
+                bar.update(task, description=message)
+
+        return run_scan(request, store, progress=report)
+
+
+def _emit(run: RunResult, fmt: Format | None, output: Path | None) -> None:
+    chosen = fmt or (Format.table if sys.stdout.isatty() and output is None else Format.json)
+    if chosen is Format.table and output is None:
+        print_report(run, Console() if sys.stdout.isatty() else Console(width=160))
+        return
+    text = render(run, chosen.value)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    tmp = output.with_name(output.name + ".partial")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(output)  # never a half-written report
+    err.print(f"wrote {chosen.value} report to {output}: run {run.status}, {len(run.findings)} findings")
+
+
+def _exit_code(run: RunResult, fail_on: Severity | None) -> int:
+    if run.status != "complete":
+        return EXIT_INCOMPLETE
+    if fail_on is not None and any(
+        f.status != "resolved" and f.severity.rank >= fail_on.rank for f in run.findings
+    ):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _run(
+    command: str,
+    settings: Settings,
+    registry: Registry,
+    names: list[str],
+    db: str | None,
+) -> RunResult:
+    store = Store(db or settings.database)
+    return _progress_scan(ScanRequest(settings, registry, names, command=command), store)
+
+
+@app.command()
+def scan(
+    config: ConfigOption = None,
+    registry: RegistryOption = None,
+    connector: ConnectorOption = None,
+    format: FormatOption = None,  # noqa: A002
+    output: OutputOption = None,
+    db: DbOption = None,
+    fail_on: FailOnOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Scan the configured accounts, tenants and projects; store the history; report."""
+    logs.configure(verbose)
+    try:
+        settings, loaded = _load(config, registry)
+        run = _run("scan", settings, loaded, _connectors(settings, connector), db)
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    except NhiScanError as exc:
+        raise _fail(str(exc), EXIT_INCOMPLETE) from None
+    _emit(run, format, output)
+    raise typer.Exit(_exit_code(run, fail_on))
+
+
+@app.command()
+def demo(
+    connector: ConnectorOption = None,
+    format: FormatOption = None,  # noqa: A002
+    output: OutputOption = None,
+    db: DbOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Run the whole product against a built-in simulated estate: no credentials, no network."""
+    logs.configure(verbose)
+    names = connector or connector_names()
+    registry_file = Path(str(files("scanner.demo").joinpath("registry.yaml")))
+    with ExitStack() as stack:
+        estates: dict[str, dict[str, Any]] = {}
+        for name in names:
+            try:
+                estate = load_connector(name).demo_estate()
+            except (ImportError, ConfigError) as exc:
+                err.print(f"[yellow]skipping {name}:[/] its demo is not available here ({exc})")
+                continue
+            if estate is not None:
+                err.print(f"starting the simulated {name} estate…")
+                estates[name] = stack.enter_context(estate)
+        settings = Settings(connectors=estates, retry={"attempts": 3, "initial_delay": 0.2, "max_delay": 2})
+        if db is None:
+            db = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/demo.db"
+        try:
+            run = _run("demo", settings, load_registry(registry_file), sorted(estates), db)
+        except NhiScanError as exc:
+            raise _fail(str(exc), EXIT_INCOMPLETE) from None
+    err.print(f"demo registry: {registry_file}")
+    _emit(run, format, output)
+    raise typer.Exit(_exit_code(run, None))
+
+
+@app.command()
+def sweep(
+    partner: Annotated[str, typer.Option("--partner", help="The partner id to offboard.")],
+    config: ConfigOption = None,
+    registry: RegistryOption = None,
+    connector: ConnectorOption = None,
+    format: Annotated[Format | None, typer.Option("--format", "-f", help="table or json.")] = None,  # noqa: A002
+    output: OutputOption = None,
+    db: DbOption = None,
+    verbose: VerboseOption = 0,
+) -> None:
+    """Everything one partner holds, in every cloud, with the revocation step for each.
+
+    Exits 1 while anything of the partner is still active: a gate for offboarding.
+    """
+    logs.configure(verbose)
+    try:
+        settings, loaded = _load(config, registry)
+        if loaded.partner(partner) is None:
+            raise ConfigError(f"--partner: {partner!r} is not in the registry")
+        names = _connectors(settings, connector)
+        run = _run(f"sweep {partner}", settings, loaded, names, db)
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    except NhiScanError as exc:
+        raise _fail(str(exc), EXIT_INCOMPLETE) from None
+    report = sweep_report(run, partner, {name: load_connector(name) for name in names})
+    text = json.dumps(report, indent=2) + "\n"
+    if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:
+        console = Console()
+        console.print(f"[bold]{partner}[/]: {report['active']} active of {len(report['holdings'])} held; run {run.status}")
+        for item in report["holdings"]:
+            console.print(f"- {item['provider']}:{item['name']} ({item['kind']}, {'active' if item['active'] else 'inactive'})")
+            for step in item["revocation"]:
+                console.print(f"    {step}", highlight=False, markup=False)
+    elif output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if run.status != "complete":
+        raise typer.Exit(EXIT_INCOMPLETE)
+    raise typer.Exit(EXIT_FINDINGS if report["active"] else EXIT_OK)
+
+
+@app.command()
+def findings(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    partner: Annotated[str | None, typer.Option(help="Only this partner's.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None,
+    rule: Annotated[str | None, typer.Option(help="Only this rule's.")] = None,
+    status: Annotated[str | None, typer.Option(help="new, open or resolved.")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="As this run recorded them ('latest' for the last run).")] = None,
+    format: Annotated[Format | None, typer.Option("--format", "-f", help="table, json or csv.")] = None,  # noqa: A002
+) -> None:
+    """Query the stored history of findings."""
+    try:
+        settings = load_settings(config)
+        store = Store(db or settings.database)
+        run_id = store.latest_run_id() if run == "latest" else run
+        found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    except NhiScanError as exc:
+        raise _fail(str(exc), EXIT_INCOMPLETE) from None
+    chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
+    if chosen is Format.json:
+        sys.stdout.write(json.dumps([f.model_dump(mode="json", exclude={"units"}) for f in found], indent=2) + "\n")
+    elif chosen is Format.csv:
+        sys.stdout.write(findings_csv([f.model_dump(mode="json") for f in found]))
+    else:
+        Console().print(findings_table(found, f"{len(found)} findings"))
+
+
+@registry_app.command("validate")
+def registry_validate(path: Annotated[Path, typer.Argument(help="The registry YAML file.")]) -> None:
+    """Report every error with file, line and field; exit 2 if there is any."""
+    try:
+        loaded = load_registry(path)
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    typer.echo(f"{path}: valid: {len(loaded.owners)} owners, {len(loaded.partners)} partners, {len(loaded.assignments)} assignments")
+
+
+@registry_app.command("schema")
+def registry_schema() -> None:
+    """Print the registry's JSON Schema (for editors)."""
+    typer.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,24 @@
+"""structlog to stderr: key=value on a terminal, JSON lines in a container."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+
+def configure(verbosity: int, json_logs: bool | None = None) -> None:
+    level = logging.WARNING - 10 * min(verbosity, 2)
+    as_json = (not sys.stderr.isatty()) if json_logs is None else json_logs
+    renderer = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
