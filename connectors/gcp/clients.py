@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import urllib.request
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +31,12 @@ from google.auth.credentials import AnonymousCredentials, Credentials
 from google.auth.transport.requests import Request as AuthRequest
 from google.cloud.iam_admin_v1 import IAMClient
 from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
-from google.cloud.resourcemanager_v3 import FoldersClient, ProjectsClient
+from google.cloud.resourcemanager_v3 import (
+    FoldersClient,
+    ListFoldersRequest,
+    ListProjectsRequest,
+    ProjectsClient,
+)
 from google.cloud.resourcemanager_v3.services.folders.transports.rest import (
     FoldersRestInterceptor,
     FoldersRestTransport,
@@ -40,6 +45,7 @@ from google.cloud.resourcemanager_v3.services.projects.transports.rest import (
     ProjectsRestInterceptor,
     ProjectsRestTransport,
 )
+from google.iam.v1 import iam_policy_pb2
 
 from connectors.gcp.retry import RetryingTransport, api_retry
 from connectors.gcp.settings import GcpSettings
@@ -96,14 +102,14 @@ def open_clients(settings: GcpSettings, calls: CallCounter) -> Iterator[GcpClien
     finally:
         activity.close()
         for client in (iam, projects, folders):
-            client.transport.close()
+            client.transport.close()  # type: ignore[no-untyped-call]
 
 
 def _credentials(settings: GcpSettings) -> Credentials:
     if settings.anonymous:
-        return AnonymousCredentials()
+        return AnonymousCredentials()  # type: ignore[no-untyped-call]
     credentials, _project = google.auth.default(scopes=SCOPES)
-    return credentials  # type: ignore[no-any-return]
+    return credentials
 
 
 def _iam_transport(
@@ -166,7 +172,7 @@ class _GoogleAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         headers: dict[str, str] = {}
         with self._lock:
-            self._credentials.before_request(
+            self._credentials.before_request(  # type: ignore[no-untyped-call]
                 self._request, request.method, str(request.url), headers
             )
         request.headers.update(headers)
@@ -186,26 +192,36 @@ class _CountingInterceptor(grpc.UnaryUnaryClientInterceptor):  # type: ignore[mi
         return continuation(details, request)
 
 
-def _counting(operation: str) -> Callable[[Any, Any, Any], tuple[Any, Any]]:
-    """A REST interceptor ``pre_*`` hook that counts one request of ``operation``."""
+Metadata = Sequence[tuple[str, str | bytes]]
 
-    def pre(self: Any, request: Any, metadata: Any) -> tuple[Any, Any]:
-        self.calls.add(operation)
+
+class _CountingProjects(ProjectsRestInterceptor):
+    """Counts each resource-manager projects request sent, retries included."""
+
+    def __init__(self, calls: CallCounter) -> None:
+        self._calls = calls
+
+    def pre_get_iam_policy(
+        self, request: iam_policy_pb2.GetIamPolicyRequest, metadata: Metadata
+    ) -> tuple[iam_policy_pb2.GetIamPolicyRequest, Metadata]:
+        self._calls.add("resourcemanager.projects.getIamPolicy")
         return request, metadata
 
-    return pre
+    def pre_list_projects(
+        self, request: ListProjectsRequest, metadata: Metadata
+    ) -> tuple[ListProjectsRequest, Metadata]:
+        self._calls.add("resourcemanager.projects.list")
+        return request, metadata
 
 
-class _CountingProjects(ProjectsRestInterceptor):  # type: ignore[misc]
+class _CountingFolders(FoldersRestInterceptor):
+    """Counts each resource-manager folders request sent, retries included."""
+
     def __init__(self, calls: CallCounter) -> None:
-        self.calls = calls
+        self._calls = calls
 
-    pre_get_iam_policy = _counting("resourcemanager.projects.getIamPolicy")
-    pre_list_projects = _counting("resourcemanager.projects.list")
-
-
-class _CountingFolders(FoldersRestInterceptor):  # type: ignore[misc]
-    def __init__(self, calls: CallCounter) -> None:
-        self.calls = calls
-
-    pre_list_folders = _counting("resourcemanager.folders.list")
+    def pre_list_folders(
+        self, request: ListFoldersRequest, metadata: Metadata
+    ) -> tuple[ListFoldersRequest, Metadata]:
+        self._calls.add("resourcemanager.folders.list")
+        return request, metadata

@@ -8,8 +8,9 @@ getIamPolicy, and one paged Policy Analyzer query per activity type.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from connectors.gcp import activity, iam_policy, keys, service_accounts
@@ -71,8 +72,8 @@ class GcpConnector(Connector):
         return classify(error)
 
     @classmethod
-    def demo_estate(cls) -> Any:
-        from connectors.gcp.emulator import demo
+    def demo_estate(cls) -> AbstractContextManager[dict[str, Any]]:
+        from connectors.gcp.emulator import demo  # the emulators load only for the demo
 
         return demo.running_demo()
 
@@ -81,7 +82,7 @@ class GcpConnector(Connector):
             project=project,
             internal_projects=frozenset([*self._projects, *self.settings.internal_projects]),
             organization_domains=frozenset(self.settings.organization_domains),
-            now=datetime.now(timezone.utc),
+            now=datetime.now(UTC),
         )
 
 
@@ -94,21 +95,26 @@ def fetch_project(clients: GcpClients, project: str, units: Units) -> ProjectDat
     if accounts is None:  # keys and last use of unknown accounts: not reached
         return ProjectData(None, {}, policy, None, None)
     account_keys = units.fetch_each(
-        keys.UNIT, [a["email"] for a in accounts], lambda email: keys.list_keys(clients, project, email)
+        keys.UNIT,
+        [a["email"] for a in accounts],
+        lambda email: keys.list_keys(clients, project, email),
     )
-    found = {}
-    for unit, activity_type in (
-        (activity.KEY_UNIT, activity.KEY_ACTIVITY),
-        (activity.ACCOUNT_UNIT, activity.ACCOUNT_ACTIVITY),
-    ):
-        found[unit] = units.fetch(
-            unit, lambda kind=activity_type: activity.query_activities(clients, project, kind)
-        )
-        if found[unit] is not None:
-            units.note(unit, activity.NOTE)
     return ProjectData(
-        accounts, account_keys, policy, found[activity.KEY_UNIT], found[activity.ACCOUNT_UNIT]
+        accounts,
+        account_keys,
+        policy,
+        _activities(clients, project, units, activity.KEY_UNIT, activity.KEY_ACTIVITY),
+        _activities(clients, project, units, activity.ACCOUNT_UNIT, activity.ACCOUNT_ACTIVITY),
     )
+
+
+def _activities(
+    clients: GcpClients, project: str, units: Units, unit: str, kind: str
+) -> list[Payload] | None:
+    found = units.fetch(unit, lambda: activity.query_activities(clients, project, kind))
+    if found is not None:
+        units.note(unit, activity.NOTE)
+    return found
 
 
 def normalize_project(data: ProjectData, context: ProjectContext) -> list[Identity]:

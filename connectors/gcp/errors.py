@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 import httpx
 from google.api_core import exceptions as api
 from google.auth import exceptions as auth
@@ -47,7 +46,10 @@ def api_error(response: httpx.Response) -> api.GoogleAPICallError:
     except ValueError:
         payload = {"error": {"message": response.text or "unknown error"}}
     request = response.request
-    return api.format_http_response_error(response, request.method, str(request.url), payload)
+    error: api.GoogleAPICallError = api.format_http_response_error(
+        response, request.method, str(request.url), payload
+    )
+    return error
 
 
 def reasons(error: api.GoogleAPICallError) -> set[str]:
@@ -66,8 +68,6 @@ def classify(error: BaseException) -> ErrorKind:
         return classify(error.cause)
     if isinstance(error, httpx.HTTPStatusError):
         return classify(api_error(error.response))
-    if isinstance(error, grpc.RpcError) and not isinstance(error, api.GoogleAPICallError):
-        return classify(api.from_grpc_error(error))
     if isinstance(error, api.GoogleAPICallError):
         return _classify_api(error)
     if isinstance(error, httpx.TransportError | auth.TransportError):

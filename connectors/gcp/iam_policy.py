@@ -128,7 +128,9 @@ def _affiliation(
         project = home_project(member.value)
         if project is None:  # e.g. N-compute@developer.gserviceaccount.com
             internal = member.value in own_accounts
-            return Affiliation(kind="gcp-service-account", value=member.value, external=not internal)
+            return Affiliation(
+                kind="gcp-service-account", value=member.value, external=not internal
+            )
         return Affiliation(
             kind="gcp-project", value=project, external=not context.is_internal_project(project)
         )

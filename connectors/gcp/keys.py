@@ -34,7 +34,7 @@ def list_keys(clients: GcpClients, project: str, email: str) -> list[dict[str, A
 
 
 def is_user_managed(key: dict[str, Any]) -> bool:
-    return key.get("keyType", "USER_MANAGED") == "USER_MANAGED"
+    return bool(key.get("keyType", "USER_MANAGED") == "USER_MANAGED")
 
 
 def normalize_key(

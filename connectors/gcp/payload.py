@@ -8,7 +8,7 @@ returns), so normalizers are pure functions over fixture-friendly payloads.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf import json_format
@@ -19,7 +19,8 @@ _FRACTION = re.compile(r"\.(\d{6})\d+")
 def as_json(message: Any) -> dict[str, Any]:
     """A proto-plus or protobuf message as its REST JSON dict (defaults omitted)."""
     raw = type(message).pb(message) if hasattr(type(message), "pb") else message
-    return json_format.MessageToDict(raw)
+    result: dict[str, Any] = json_format.MessageToDict(raw)
+    return result
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -28,5 +29,5 @@ def parse_time(value: str | None) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(_FRACTION.sub(r".\1", value).replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

@@ -82,7 +82,9 @@ def normalize_service_account(
         privileged=privileged,
         permissions=permissions,
         affiliations=(
-            Affiliation(kind="gcp-project", value=home, external=not context.is_internal_project(home)),
+            Affiliation(
+                kind="gcp-project", value=home, external=not context.is_internal_project(home)
+            ),
         ),
         credentials=credentials,
         details={k: v for k, v in details.items() if v is not None},

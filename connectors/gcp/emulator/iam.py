@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -24,7 +24,7 @@ from connectors.gcp.emulator.faults import Fault, Rejected, not_found
 from connectors.loopback import page
 
 SERVICE = "google.iam.admin.v1.IAM"
-_NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+_NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 @dataclass
@@ -158,7 +158,9 @@ class IamEmulator:
         wanted = {types.ListServiceAccountKeysRequest.KeyType(t).name for t in request.key_types}
         email = account.email(project.id)
         return types.ListServiceAccountKeysResponse(
-            keys=[_key(project.id, email, k) for k in account.keys if not wanted or k.type in wanted]
+            keys=[
+                _key(project.id, email, k) for k in account.keys if not wanted or k.type in wanted
+            ]
         )
 
 
@@ -169,8 +171,8 @@ def _key(project: str, email: str, key: Key) -> types.ServiceAccountKey:
         key_algorithm=types.ServiceAccountKeyAlgorithm.KEY_ALG_RSA_2048,
         valid_after_time=key.valid_after,
         valid_before_time=key.valid_before or _NO_EXPIRY,
-        key_origin=types.ServiceAccountKeyOrigin[key.origin],
-        key_type=types.ListServiceAccountKeysRequest.KeyType[key.type],
+        key_origin=types.ServiceAccountKeyOrigin.__members__[key.origin],
+        key_type=types.ListServiceAccountKeysRequest.KeyType.__members__[key.type],
         disabled=key.disabled,
     )
 

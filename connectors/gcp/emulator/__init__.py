@@ -1,0 +1,60 @@
+"""Local emulators of the three Google APIs the GCP connector calls, used by the
+tests and ``nhi-scan demo``: IAM admin (gRPC), resource manager and Policy
+Analyzer (HTTP). :func:`running` starts all three on one :class:`Estate`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.gcp.emulator.estate import Account, Binding, Estate, Folder, Key, Project, key_id
+from connectors.gcp.emulator.iam import IamEmulator
+from connectors.gcp.emulator.rest import PolicyAnalyzerEmulator, ResourceManagerEmulator
+
+__all__ = [
+    "Account",
+    "Binding",
+    "Emulators",
+    "Estate",
+    "Folder",
+    "IamEmulator",
+    "Key",
+    "PolicyAnalyzerEmulator",
+    "Project",
+    "ResourceManagerEmulator",
+    "key_id",
+    "running",
+]
+
+
+@dataclass(frozen=True)
+class Emulators:
+    iam: IamEmulator
+    resource_manager: ResourceManagerEmulator
+    policy_analyzer: PolicyAnalyzerEmulator
+
+    def settings(self, **overrides: Any) -> dict[str, Any]:
+        """A ``connectors.gcp`` config section pointing at these emulators."""
+        estate = self.iam.estate
+        return {
+            "projects": [p.id for p in estate.projects],
+            "iam_endpoint": self.iam.target,
+            "resourcemanager_endpoint": self.resource_manager.url,
+            "policyanalyzer_endpoint": self.policy_analyzer.url,
+            "anonymous": True,
+            **overrides,
+        }
+
+
+@contextmanager
+def running(estate: Estate) -> Iterator[Emulators]:
+    """Start the three emulators on ``estate``; stop them on exit."""
+    emulators = Emulators(
+        IamEmulator(estate), ResourceManagerEmulator(estate), PolicyAnalyzerEmulator(estate)
+    )
+    with ExitStack() as stack:
+        for server in (emulators.iam, emulators.resource_manager, emulators.policy_analyzer):
+            stack.enter_context(server)
+        yield emulators

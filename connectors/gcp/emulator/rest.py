@@ -1,0 +1,147 @@
+"""HTTP emulators of resource manager v3 and Policy Analyzer v1, on the shared
+loopback server (request log, fault injection with ``server.fail``).
+
+Resource manager: exactly what ``ProjectsClient`` / ``FoldersClient`` send over
+REST: ``POST /v3/projects/{p}:getIamPolicy`` (a read), ``GET /v3/projects?parent=``,
+``GET /v3/folders?parent=``. Policy Analyzer:
+``GET /v1/projects/{p}/locations/global/activityTypes/{type}/activities:query``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from connectors.gcp.emulator.estate import Estate, Project
+from connectors.gcp.emulator.faults import permission_denied
+from connectors.loopback import LoopbackServer, Request, Response, page
+
+KEY_ACTIVITY = "serviceAccountKeyLastAuthentication"
+ACCOUNT_ACTIVITY = "serviceAccountLastAuthentication"
+_PACIFIC_MIDNIGHT = time(8, 0)  # Activity Analyzer reports days, at midnight US Pacific
+
+
+class ResourceManagerEmulator(LoopbackServer):
+    def __init__(self, estate: Estate, max_page_size: int = 100) -> None:
+        self.estate = estate
+        self.max_page_size = max_page_size
+        super().__init__(
+            [
+                ("POST", r"/v3/projects/(?P<project>[^/:]+):getIamPolicy", self._get_iam_policy),
+                ("GET", r"/v3/projects", self._list_projects),
+                ("GET", r"/v3/folders", self._list_folders),
+            ]
+        )
+
+    def _get_iam_policy(self, request: Request) -> Response:
+        project = self.estate.project(request.params["project"])
+        if project is None:  # Google does not say whether it exists
+            return permission_denied("resourcemanager.projects.getIamPolicy").http_response()
+        bindings = []
+        for binding in project.bindings:
+            entry: dict[str, Any] = {"role": binding.role, "members": binding.members}
+            if binding.condition:
+                entry["condition"] = binding.condition
+            bindings.append(entry)
+        conditional = any(b.condition for b in project.bindings)
+        return Response(
+            200, {"version": 3 if conditional else 1, "etag": "BwYAAAAAAAA=", "bindings": bindings}
+        )
+
+    def _list_projects(self, request: Request) -> Response:
+        parent = request.query.get("parent", "")
+        children = [p for p in self.estate.projects if p.parent == parent]
+        items, token = page(children, request.query.get("pageToken"), self._size(request))
+        body: dict[str, Any] = {"projects": [_project(p) for p in items]}
+        return Response(200, {**body, "nextPageToken": token} if token else body)
+
+    def _list_folders(self, request: Request) -> Response:
+        parent = request.query.get("parent", "")
+        children = [f for f in self.estate.folders if f.parent == parent]
+        items, token = page(children, request.query.get("pageToken"), self._size(request))
+        folders = [
+            {"name": f.name, "parent": f.parent, "displayName": f.name, "state": "ACTIVE"}
+            for f in items
+        ]
+        return Response(200, {"folders": folders, **({"nextPageToken": token} if token else {})})
+
+    def _size(self, request: Request) -> int:
+        return min(int(request.query.get("pageSize") or self.max_page_size), self.max_page_size)
+
+
+class PolicyAnalyzerEmulator(LoopbackServer):
+    def __init__(self, estate: Estate, max_page_size: int = 1000) -> None:
+        self.estate = estate
+        self.max_page_size = max_page_size
+        super().__init__(
+            [
+                (
+                    "GET",
+                    r"/v1/projects/(?P<project>[^/]+)/locations/global/activityTypes/"
+                    r"(?P<type>[^/]+)/activities:query",
+                    self._query,
+                )
+            ]
+        )
+
+    def _query(self, request: Request) -> Response:
+        project = self.estate.project(request.params["project"])
+        kind = request.params["type"]
+        if project is None or kind not in (KEY_ACTIVITY, ACCOUNT_ACTIVITY):
+            return permission_denied(f"policyanalyzer.{kind}Activities.query").http_response()
+        records = _activities(project, kind)
+        size = min(int(request.query.get("pageSize") or self.max_page_size), self.max_page_size)
+        items, token = page(records, request.query.get("pageToken"), size)
+        return Response(200, {"activities": items, **({"nextPageToken": token} if token else {})})
+
+
+def _project(project: Project) -> dict[str, Any]:
+    return {
+        "name": f"projects/{project.number}",
+        "projectId": project.id,
+        "parent": project.parent,
+        "state": "ACTIVE",
+        "displayName": project.id,
+    }
+
+
+def _activities(project: Project, kind: str) -> list[dict[str, Any]]:
+    """The activity records of every account (or key) with a last authentication."""
+    records = []
+    subject_key = "serviceAccountKey" if kind == KEY_ACTIVITY else "serviceAccount"
+    for account in project.accounts:
+        email = account.email(project.id)
+        base = f"//iam.googleapis.com/projects/{project.id}/serviceAccounts/{email}"
+        if kind == KEY_ACTIVITY:
+            used = [(f"{base}/keys/{k.id}", k.last_authenticated) for k in account.keys]
+        else:
+            used = [(base, account.last_authenticated)]
+        for name, when in used:
+            if when is None:
+                continue
+            subject = {
+                "serviceAccountId": account.unique_id(project.id),
+                "projectNumber": project.number,
+                "fullResourceName": name,
+            }
+            records.append(_activity(kind, name, when, subject_key, subject))
+    return records
+
+
+def _activity(
+    kind: str, name: str, when: datetime, subject_key: str, subject: dict[str, str]
+) -> dict[str, Any]:
+    day = datetime.combine(when.astimezone(UTC).date(), _PACIFIC_MIDNIGHT, UTC)
+    return {
+        "activityType": kind,
+        "fullResourceName": name,
+        "observationPeriod": {
+            "startTime": _rfc3339(day),
+            "endTime": _rfc3339(day + timedelta(days=1)),
+        },
+        "activity": {"lastAuthenticatedTime": _rfc3339(day), subject_key: subject},
+    }
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

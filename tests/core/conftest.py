@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import pytest
+from helpers import builders
+
+from scanner.registry import Registry
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return builders.registry()
