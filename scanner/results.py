@@ -30,13 +30,14 @@ class ScopeResult:
 
     @property
     def status(self) -> UnitStatus:
+        """Complete only if every unit is; failed if nothing completed and something failed."""
         statuses = {unit.status for unit in self.units}
         if not statuses or statuses == {UnitStatus.COMPLETE}:
             return UnitStatus.COMPLETE
-        if statuses == {UnitStatus.FAILED}:
-            return UnitStatus.FAILED
         if statuses == {UnitStatus.SKIPPED}:
             return UnitStatus.SKIPPED
+        if UnitStatus.COMPLETE not in statuses and UnitStatus.PARTIAL not in statuses:
+            return UnitStatus.FAILED
         return UnitStatus.PARTIAL
 
     def complete_units(self) -> set[str]:

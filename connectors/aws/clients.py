@@ -47,7 +47,7 @@ class ClientFactory:
         self.calls = calls
         self.session = session or boto3.Session(profile_name=settings.profile, region_name=settings.region)
         self.config = Config(
-            retries={"mode": "standard", "max_attempts": settings.max_attempts},
+            retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
             connect_timeout=10,
             read_timeout=60,
             user_agent_extra="nhi-scan",

@@ -3,6 +3,7 @@ of every kind the rules look for, backdated through moto's own clock and state."
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,9 +18,7 @@ ACCOUNT = "123456789012"
 ACME, GLOBEX, INITECH, UNKNOWN = "111122223333", "444455556666", "777788889999", "999900001111"
 
 
-def _trust(principal: dict[str, Any], condition: dict[str, Any] | None = None) -> str:
-    import json
-
+def trust(principal: dict[str, Any], condition: dict[str, Any] | None = None) -> str:
     statement: dict[str, Any] = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
     if condition:
         statement["Condition"] = condition
@@ -29,15 +28,21 @@ def _trust(principal: dict[str, Any], condition: dict[str, Any] | None = None) -
 class Seeder:
     """Creates IAM objects as of a chosen date (moto dates them from its clock)."""
 
-    def __init__(self, endpoint: str, now: datetime) -> None:
-        self.iam = boto3.client(
-            "iam",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="demo",
-            aws_secret_access_key="demo",  # noqa: S106 - moto's dummy credentials
-        )
+    def __init__(self, endpoint: str, now: datetime, account: str = ACCOUNT) -> None:
+        credentials = {"aws_access_key_id": "demo", "aws_secret_access_key": "demo"}
+        if account != ACCOUNT:  # moto keeps each account apart by the caller's credentials
+            sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", **credentials)
+            assumed = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/seed", RoleSessionName="seed")
+            credentials = {
+                "aws_access_key_id": assumed["Credentials"]["AccessKeyId"],
+                "aws_secret_access_key": assumed["Credentials"]["SecretAccessKey"],
+                "aws_session_token": assumed["Credentials"]["SessionToken"],
+            }
+        self.iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", **credentials)
+        self.account = account
         self.now = now
+        self.secrets: list[str] = []  # secret access keys moto handed out: tests prove none leaks
+        self._policies: set[str] = set()
 
     def at(self, days_ago: int) -> Any:
         from freezegun import freeze_time
@@ -50,17 +55,29 @@ class Seeder:
 
     def key(self, user: str, days_ago: int, used_days_ago: int | None = None, active: bool = True) -> str:
         with self.at(days_ago):
-            key_id: str = self.iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+            created = self.iam.create_access_key(UserName=user)["AccessKey"]
+        key_id: str = created["AccessKeyId"]
+        self.secrets.append(created["SecretAccessKey"])
         if not active:
             self.iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
         if used_days_ago is not None:
             from moto.iam.models import AccessKeyLastUsed, iam_backends
 
-            backend = iam_backends[ACCOUNT]["global"]
+            backend = iam_backends[self.account]["global"]
             backend.access_keys[key_id].last_used = AccessKeyLastUsed(
                 self.now - timedelta(days=used_days_ago), service="s3", region="us-east-1"
             )
         return key_id
+
+    def policy(self, name: str) -> str:
+        """A customer-managed policy: ``*-admin`` grants everything, others read S3."""
+        arn = f"arn:aws:iam::{self.account}:policy/{name}"
+        if name not in self._policies:
+            action = "*" if name.endswith("-admin") else "s3:Get*"
+            document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}
+            self.iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(document))
+            self._policies.add(name)
+        return arn
 
     def role(
         self,
@@ -80,16 +97,16 @@ class Seeder:
                 Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
             )
         if policy:
-            self.iam.attach_role_policy(RoleName=name, PolicyArn=f"arn:aws:iam::aws:policy/{policy}")
+            self.iam.attach_role_policy(RoleName=name, PolicyArn=self.policy(policy))
         if used_days_ago is not None:
             from moto.iam.models import iam_backends
 
-            role = iam_backends[ACCOUNT]["global"].get_role(name)
+            role = iam_backends[self.account]["global"].get_role(name)
             role.last_used = self.now - timedelta(days=used_days_ago)
             role.last_used_region = "eu-west-1"
 
 
-def seed(endpoint: str, now: datetime | None = None) -> None:
+def seed(endpoint: str, now: datetime | None = None) -> Seeder:
     """Example Corp's IAM: what three partners left behind, and a few healthy NHIs."""
     from moto.iam.models import iam_backends
 
@@ -97,7 +114,7 @@ def seed(endpoint: str, now: datetime | None = None) -> None:
     # acme: offboarded on 2026-06-30, yet its sync user and admin role still work
     s.user("acme-sync", 420)
     s.key("acme-sync", 400, used_days_ago=10)
-    s.role("acme-crossaccount", 500, _trust({"AWS": f"arn:aws:iam::{ACME}:root"}), used_days_ago=5, policy="AdministratorAccess")
+    s.role("acme-crossaccount", 500, trust({"AWS": f"arn:aws:iam::{ACME}:root"}), used_days_ago=5, policy="acme-admin")
     # globex (active): backup user mid-rotation, a read-only role with an external id
     s.user("globex-backup", 300, tags={"partner": "globex", "owner": "bob@example.com"})
     s.key("globex-backup", 200, used_days_ago=150)
@@ -105,9 +122,9 @@ def seed(endpoint: str, now: datetime | None = None) -> None:
     s.role(
         "globex-readonly",
         250,
-        _trust({"AWS": f"arn:aws:iam::{GLOBEX}:root"}, {"StringEquals": {"sts:ExternalId": "globex-7f3a"}}),
+        trust({"AWS": f"arn:aws:iam::{GLOBEX}:root"}, {"StringEquals": {"sts:ExternalId": "globex-7f3a"}}),
         used_days_ago=2,
-        policy="ReadOnlyAccess",
+        policy="globex-read",
     )
     s.user("ci-deployer", 100)  # registry assignment: globex, dan
     s.key("ci-deployer", 30, used_days_ago=1)
@@ -120,7 +137,7 @@ def seed(endpoint: str, now: datetime | None = None) -> None:
     s.user("legacy-reporting", 520)
     s.key("legacy-reporting", 500, active=False)
     s.key("legacy-reporting", 100)
-    s.role("unknown-vendor-access", 200, _trust({"AWS": f"arn:aws:iam::{UNKNOWN}:root"}))
+    s.role("unknown-vendor-access", 200, trust({"AWS": f"arn:aws:iam::{UNKNOWN}:root"}))
     # a vendor portal user a human signs in to, owned by Carol, who has departed
     s.user("vendor-portal", 400, tags={"owner": "carol@example.com"})
     with s.at(390):
@@ -131,16 +148,17 @@ def seed(endpoint: str, now: datetime | None = None) -> None:
     # healthy NHIs with owners
     s.user("monitoring-agent", 60, tags={"owner": "alice@example.com"})
     s.key("monitoring-agent", 10, used_days_ago=0)
-    s.role("lambda-exec", 90, _trust({"Service": "lambda.amazonaws.com"}), used_days_ago=1, tags={"owner": "alice@example.com"})
+    s.role("lambda-exec", 90, trust({"Service": "lambda.amazonaws.com"}), used_days_ago=1, tags={"owner": "alice@example.com"})
     s.role(
         "github-actions-deploy",
         80,
-        _trust({"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"}),
+        trust({"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"}),
         used_days_ago=3,
         tags={"owner": "dan@example.com", "partner": "globex"},
     )
     # AWS's own: a service-linked role is never a partner NHI
-    s.role("AWSServiceRoleForSupport", 700, _trust({"Service": "support.amazonaws.com"}), path="/aws-service-role/support.amazonaws.com/")
+    s.role("AWSServiceRoleForSupport", 700, trust({"Service": "support.amazonaws.com"}), path="/aws-service-role/support.amazonaws.com/")
+    return s
 
 
 # A throwaway public key (public keys are not secrets): only its id is ever read back.

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 import io
 import os
+import threading
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -45,11 +47,42 @@ def add_service_credential(account: str, user: str, credential_id: str, service:
     )
 
 
-class _ActionLog:
-    """WSGI middleware recording each request's AWS action, as the server saw it."""
+@dataclass
+class _Fault:
+    action: str
+    status: int
+    code: str
+    remaining: int
 
-    def __init__(self, app: Any, actions: list[str]) -> None:
-        self.app, self.actions = app, actions
+
+@dataclass
+class MotoTraffic:
+    """What the server saw (``actions``) and errors it should answer instead (``fail``)."""
+
+    actions: list[str] = field(default_factory=list)
+    faults: list[_Fault] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(self, action: str, status: int, code: str, times: int = 1) -> None:
+        """Answer the next ``times`` requests for ``action`` with an AWS error body."""
+        with self._lock:
+            self.faults.append(_Fault(action, status, code, times))
+
+    def _take(self, action: str) -> _Fault | None:
+        with self._lock:
+            self.actions.append(action)
+            for fault in self.faults:
+                if fault.action == action and fault.remaining > 0:
+                    fault.remaining -= 1
+                    return fault
+        return None
+
+
+class _Recorder:
+    """WSGI middleware: log each request's AWS action; inject the faults asked for."""
+
+    def __init__(self, app: Any, traffic: MotoTraffic) -> None:
+        self.app, self.traffic = app, traffic
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -57,15 +90,23 @@ class _ActionLog:
         environ["wsgi.input"] = io.BytesIO(body)
         fields = parse_qs(body.decode("utf-8", "replace")) if body else parse_qs(environ.get("QUERY_STRING", ""))
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        self.actions.append(fields.get("Action", [target.rsplit(".", 1)[-1] or "?"])[0])
-        return self.app(environ, start_response)
+        fault = self.traffic._take(fields.get("Action", [target.rsplit(".", 1)[-1] or "?"])[0])
+        if fault is None:
+            return self.app(environ, start_response)
+        kind = "Receiver" if fault.status >= 500 else "Sender"
+        payload = (
+            f"<ErrorResponse><Error><Type>{kind}</Type><Code>{fault.code}</Code>"
+            f"<Message>injected {fault.code}</Message></Error><RequestId>nhi-scan-test</RequestId></ErrorResponse>"
+        ).encode()
+        start_response(f"{fault.status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+        return [payload]
 
 
 @contextmanager
-def moto_server(actions: list[str] | None = None) -> Iterator[str]:
+def moto_server(traffic: MotoTraffic | None = None) -> Iterator[str]:
     """Start moto on an ephemeral loopback port; yield its endpoint URL.
 
-    ``actions``, when given, receives the name of every action the server handled.
+    ``traffic``, when given, records every action and may inject errors.
     """
     import logging
 
@@ -74,14 +115,13 @@ def moto_server(actions: list[str] | None = None) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AdministratorAccess & co.
     _install_service_credentials()
 
     class _Server(ThreadedMotoServer):  # type: ignore[misc]
         def _server_entry(self) -> None:
             app: Any = DomainDispatcherApplication(create_backend_app)
-            if actions is not None:
-                app = _ActionLog(app, actions)
+            if traffic is not None:
+                app = _Recorder(app, traffic)
             self._server = make_server(self._ip_address, self._port, app, True)
             self._server_ready_event.set()
             self._server.serve_forever()

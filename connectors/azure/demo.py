@@ -73,8 +73,9 @@ def demo_tenant(now: datetime | None = None) -> Tenant:
     sps["globex-monitoring"]["tags"] = ["owner:dan@example.com"]
     mi = seed.managed_identity("acme-deploy-identity", SUBSCRIPTION_ID)
     insights = seed.service_principal(
-        {"appId": seed.new_id(), "displayName": "Globex Insights", "publisherDomain": "globex.example"},
+        {"appId": seed.new_id(), "displayName": "Globex Insights"},
         GLOBEX_TENANT,
+        verified_publisher="Globex Managed Services",
     )
     graph = seed.service_principal(
         {"appId": "00000003-0000-0000-c000-000000000000", "displayName": "Microsoft Graph"},

@@ -170,7 +170,7 @@ def _service_principal(objects: TenantObjects, sp: ServicePrincipal, kind: str) 
             app_id=app_id,
             app_owner_tenant=owner_tenant or None,
             service_principal_type=sp.service_principal_type,
-            publisher_name=sp.publisher_name,
+            verified_publisher=sp.verified_publisher.display_name if sp.verified_publisher else None,
             **_managed_identity(sp.alternative_names) if kind == "azure-managed-identity" else {},
         ),
         **_roles(grants),

@@ -31,7 +31,7 @@ FIELDS = [
     "accountEnabled",
     "tags",
     "alternativeNames",
-    "publisherName",
+    "verifiedPublisher",
     "signInAudience",
     "passwordCredentials",
     "keyCredentials",

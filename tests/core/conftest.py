@@ -8,4 +8,4 @@ from scanner.registry import Registry
 
 @pytest.fixture
 def registry() -> Registry:
-    return builders.registry()
+    return builders.sample_registry()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-
-from scanner.records import Affiliation, Credential, CredentialKind, Identity, LastUse
+from scanner.records import Credential, CredentialKind, Identity, LastUse
 from scanner.registry import Registry
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -56,7 +55,7 @@ def credential(
     *,
     active: bool = True,
     created: float | None = 10,
-    used: float | None | str = 1,
+    used: float | str | None = 1,
     expires: float | None = None,
 ) -> Credential:
     last_used = (
@@ -89,5 +88,5 @@ def identity(name: str = "svc", **overrides: Any) -> Identity:
     return Identity(**fields)
 
 
-def registry() -> Registry:
+def sample_registry() -> Registry:
     return Registry.model_validate(REGISTRY)

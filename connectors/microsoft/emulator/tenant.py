@@ -168,6 +168,7 @@ def service_principal(
     secrets: Sequence[JSON] = (),
     kind: str = "Application",
     alternative_names: Sequence[str] = (),
+    verified_publisher: str | None = None,
 ) -> JSON:
     """The service principal of ``app`` (an application dict or just its appId/name)."""
     return {
@@ -180,7 +181,11 @@ def service_principal(
         "accountEnabled": enabled,
         "tags": list(tags),
         "alternativeNames": list(alternative_names),
-        "publisherName": app.get("publisherDomain"),
+        "verifiedPublisher": (
+            {"displayName": verified_publisher, "verifiedPublisherId": "1234567", "addedDateTime": None}
+            if verified_publisher
+            else {"displayName": None, "verifiedPublisherId": None, "addedDateTime": None}
+        ),
         "signInAudience": app.get("signInAudience", "AzureADMultipleOrgs"),
         "passwordCredentials": list(secrets),
         "keyCredentials": [],

@@ -1,0 +1,123 @@
+"""Failures never become empty lists: a failed account keeps its findings open,
+throttling is retried to the same result, a 500 is a failed unit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers.builders import sample_registry
+from helpers.moto import Moto
+from helpers.scan import by_rule, scan
+
+from scanner.connector import UnitStatus
+from scanner.store import Store
+
+REMOTE = "210987654321"
+
+
+def two_accounts(moto: Moto) -> dict[str, object]:
+    return moto.settings(
+        accounts=[{"id": "123456789012"}, {"id": REMOTE, "role_arn": f"arn:aws:iam::{REMOTE}:role/nhi-scan"}]
+    )
+
+
+def seed_two_accounts(moto: Moto) -> str:
+    moto.seeder().user("home-svc", 30, tags={"owner": "alice@example.com"})
+    moto.seeder().key("home-svc", 20, used_days_ago=1)
+    remote = moto.seeder(REMOTE)
+    remote.user("legacy", 400)
+    return remote.key("legacy", 300)
+
+
+def test_failed_account_makes_run_partial_and_keeps_its_findings_open(moto: Moto, tmp_path: Path) -> None:
+    key = seed_two_accounts(moto)
+    store = Store(f"sqlite:///{tmp_path}/history.db")
+    first = scan({"aws": two_accounts(moto)}, sample_registry(), store)
+    assert first.status == "complete"
+    unrotated = by_rule(first, "unrotated-credential")[f"legacy/{key}"]
+    assert unrotated.status == "new"
+
+    moto.traffic.fail("AssumeRole", 403, "AccessDenied", times=1)
+    second = scan({"aws": two_accounts(moto)}, sample_registry(), store)
+
+    assert second.status == "partial"
+    failed = next(s for s in second.scopes if s.scope.id == REMOTE)
+    assert failed.status is UnitStatus.FAILED
+    assert failed.summary_error() is not None and "AccessDenied" in failed.summary_error()  # type: ignore[operator]
+    home = next(s for s in second.scopes if s.scope.id == "123456789012")
+    assert home.status is UnitStatus.COMPLETE
+    kept = by_rule(second, "unrotated-credential")[f"legacy/{key}"]
+    assert kept.status == "open" and kept.carried
+    assert "AccessDenied" in kept.evidence["not_re_evaluated"]
+    assert store.findings(rule="unrotated-credential", status="open")[0].id == unrotated.id
+    assert not [i for i in store.identities(include_gone=True) if i.gone_run]
+
+    # back to normal, and the partner's key is gone: now, and only now, it resolves
+    moto.seeder(REMOTE).iam.delete_access_key(UserName="legacy", AccessKeyId=key)
+    third = scan({"aws": two_accounts(moto)}, sample_registry(), store)
+    assert third.status == "complete"
+    assert by_rule(third, "unrotated-credential")[f"legacy/{key}"].status == "resolved"
+
+
+def test_failed_credential_listing_keeps_key_findings_open(moto: Moto, tmp_path: Path) -> None:
+    seed = moto.seeder()
+    seed.user("svc", 300, tags={"owner": "alice@example.com"})
+    key_a = seed.key("svc", 200, used_days_ago=1)
+    seed.key("svc", 100, used_days_ago=1)
+    store = Store(f"sqlite:///{tmp_path}/history.db")
+    first = scan({"aws": moto.settings()}, sample_registry(), store)
+    assert {"unrotated-credential", "multiple-active-credentials"} <= {f.rule for f in first.findings}
+
+    moto.traffic.fail("ListAccessKeys", 500, "ServiceUnavailable", times=50)
+    second = scan({"aws": moto.settings()}, sample_registry(), store)
+
+    units = {u.resource_type: u.status for u in second.scopes[0].units}
+    assert units["access-keys"] is UnitStatus.FAILED
+    assert units["iam-authorization-details"] is UnitStatus.COMPLETE
+    assert second.status == "partial"
+    assert by_rule(second, "unrotated-credential")[f"svc/{key_a}"].status == "open"
+    assert by_rule(second, "multiple-active-credentials")["svc"].status == "open"
+    [svc] = [i.identity for i in second.identities]
+    assert svc.last_used.state == "unknown" and svc.enabled  # an error is not "no keys"
+
+
+def test_unimplemented_api_is_a_failed_unit_not_none(moto: Moto) -> None:
+    seed = moto.seeder()
+    seed.user("svc", 10)
+    moto.traffic.fail("ListServiceSpecificCredentials", 500, "InternalFailure", times=50)
+    run = scan({"aws": moto.settings()}, sample_registry(), None)
+    unit = next(u for u in run.scopes[0].units if u.resource_type == "service-specific-credentials")
+    assert unit.status is UnitStatus.FAILED and "InternalFailure" in (unit.error or "")
+    assert run.status == "partial"
+
+
+def test_throttling_is_retried_to_the_same_result(moto: Moto) -> None:
+    seed_two_accounts(moto)
+    calm = scan({"aws": two_accounts(moto)}, sample_registry(), None)
+
+    def sent(run: object, operation: str) -> int:
+        return sum(s.api_calls_by_operation.get(operation, 0) for s in run.scopes)  # type: ignore[attr-defined]
+
+    moto.traffic.fail("GetAccountAuthorizationDetails", 400, "Throttling", times=2)
+    moto.traffic.fail("ListAccessKeys", 400, "ThrottlingException", times=2)
+    stormy = scan({"aws": two_accounts(moto)}, sample_registry(), None)
+
+    assert stormy.status == "complete"
+    assert sorted(f.id for f in stormy.findings) == sorted(f.id for f in calm.findings)
+    assert sorted(i.identity.id for i in stormy.identities) == sorted(i.identity.id for i in calm.identities)
+    # the retries were sent, and counted
+    assert sent(stormy, "iam:GetAccountAuthorizationDetails") == sent(calm, "iam:GetAccountAuthorizationDetails") + 2
+    assert sent(stormy, "iam:ListAccessKeys") == sent(calm, "iam:ListAccessKeys") + 2
+
+
+def test_persistent_throttling_fails_the_unit_after_retries(moto: Moto) -> None:
+    moto.seeder().user("svc", 10)
+    moto.traffic.fail("GetAccountAuthorizationDetails", 400, "Throttling", times=1000)
+    run = scan({"aws": moto.settings(max_attempts=2)}, sample_registry(), None)
+    [scope] = run.scopes
+    principals = next(u for u in scope.units if u.resource_type == "iam-authorization-details")
+    assert principals.status is UnitStatus.FAILED and principals.error_kind is not None
+    assert principals.error_kind.value == "throttled"
+    assert run.identities == [] and run.status == "failed"
+    # 3 engine attempts x 2 botocore attempts each
+    assert moto.actions.count("GetAccountAuthorizationDetails") == 6
