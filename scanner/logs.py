@@ -8,6 +8,13 @@ import sys
 import structlog
 
 
+class _StderrLoggerFactory:
+    """Resolve ``sys.stderr`` on every use: it may be replaced (tests, daemons) after configure()."""
+
+    def __call__(self, *args: object) -> structlog.PrintLogger:
+        return structlog.PrintLogger(sys.stderr)
+
+
 def configure(verbosity: int, json_logs: bool | None = None) -> None:
     level = logging.WARNING - 10 * min(verbosity, 2)
     as_json = (not sys.stderr.isatty()) if json_logs is None else json_logs
@@ -19,6 +26,6 @@ def configure(verbosity: int, json_logs: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_StderrLoggerFactory(),
         cache_logger_on_first_use=False,
     )

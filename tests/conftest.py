@@ -22,3 +22,10 @@ _DUMMY_ENV = {
 os.environ.update(_DUMMY_ENV)
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AZURE_CLIENT_SECRET", "NHI_SCAN_AZURE_ACCESS_TOKEN"):
     os.environ.pop(_name, None)
+
+
+def pytest_configure() -> None:
+    """Logs go to stderr as JSON in every test, as in a container."""
+    from scanner import logs
+
+    logs.configure(verbosity=1, json_logs=True)

@@ -28,7 +28,9 @@ class CredentialReport:
 
 
 def fetch_credential_report(iam: Any, timeout: float, poll: float) -> CredentialReport:
+    """Generate, then poll from a quarter second up to ``poll`` seconds, until ``timeout``."""
     deadline = time.monotonic() + timeout
+    wait = min(0.25, poll)
     while True:
         state = iam.generate_credential_report().get("State")
         if state == "COMPLETE":
@@ -38,9 +40,10 @@ def fetch_credential_report(iam: Any, timeout: float, poll: float) -> Credential
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") not in _NOT_READY:
                     raise
-        if time.monotonic() + poll > deadline:
+        if time.monotonic() + wait > deadline:
             raise CredentialReportTimeout(f"credential report not ready after {timeout:.0f} s (state {state})")
-        time.sleep(poll)
+        time.sleep(wait)
+        wait = min(wait * 2, poll)
 
 
 def parse_credential_report(content: bytes | str, generated: datetime | None) -> CredentialReport:

@@ -15,7 +15,10 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, ClassVar, TypeVar
+
+from azure.core.credentials import TokenCredential
 
 from connectors.azure import applications, federated, service_principals, sign_ins
 from connectors.azure.identities import TenantObjects, build_identities
@@ -26,7 +29,7 @@ from connectors.microsoft.auth import credential_for, static_token
 from connectors.microsoft.errors import classify
 from connectors.microsoft.graph import GraphSession, open_graph
 from scanner.connector import CallCounter, Connector, ErrorKind, Scope, Units
-from scanner.records import Identity
+from scanner.records import Identity, LastUse
 
 T = TypeVar("T")
 
@@ -59,73 +62,32 @@ class AzureConnector(Connector):
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
         credential = credential_for(self._endpoints())
-        graph_part = self._collect_graph(scope, units, calls, credential)
-        grants = self._collect_grants(units, calls, credential)
+        with asyncio.Runner() as runner:
+            graph = open_graph(self.settings.graph_endpoint, credential, calls, self.settings.max_retries)
+            try:
+                fetched = _GraphUnits(units, runner, graph).fetch_all()
+            finally:
+                runner.run(graph.aclose())
         objects = TenantObjects(
             tenant_id=scope.id,
             now=datetime.now(timezone.utc),
-            grants=grants,
+            grants=self._collect_grants(units, calls, credential),
             microsoft_tenants=frozenset(self.settings.microsoft_tenant_ids),
-            **graph_part,
+            **fetched,
         )
         return build_identities(objects)
 
-    def _collect_graph(
-        self, scope: Scope, units: Units, calls: CallCounter, credential: Any
-    ) -> dict[str, Any]:
-        """The Graph units, in one event loop of this thread with one client."""
-        with asyncio.Runner() as runner:
-            graph = open_graph(self.settings.graph_endpoint, credential, calls)
-
-            def run(make: Callable[[], Coroutine[Any, Any, T]]) -> Callable[[], T]:
-                return lambda: runner.run(make())
-
-            try:
-                apps = units.fetch(applications.UNIT, run(lambda: applications.fetch_applications(graph)))
-                sps = units.fetch(
-                    service_principals.UNIT, run(lambda: service_principals.fetch_service_principals(graph))
-                )
-                fics: dict[str, list[dict[str, Any]]] = {}
-                if apps is not None:
-                    by_chunk = units.fetch_each(
-                        federated.UNIT,
-                        federated.chunks([str(a.id) for a in apps]),
-                        lambda chunk: runner.run(federated.fetch_federated(graph, chunk)),
-                    )
-                    for chunk_result in by_chunk.values():
-                        fics.update(chunk_result)
-                activity = sign_ins.Activity(
-                    by_app=self._report(units, run, graph, sign_ins.UNIT_SIGN_INS, sign_ins.SP_REPORT, sign_ins.app_uses),
-                    by_key=self._report(
-                        units, run, graph, sign_ins.UNIT_CREDENTIAL_SIGN_INS, sign_ins.CREDENTIAL_REPORT,
-                        sign_ins.key_uses,
-                    ),
-                )
-            finally:
-                runner.run(graph.aclose())
-        return {"applications": apps, "service_principals": sps, "federated": fics, "activity": activity}
-
-    @staticmethod
-    def _report(
-        units: Units,
-        run: Callable[[Callable[[], Coroutine[Any, Any, Any]]], Callable[[], Any]],
-        graph: Any,
-        unit: str,
-        path: str,
-        index: Callable[[list[dict[str, Any]]], dict[str, Any]],
-    ) -> dict[str, Any] | None:
-        rows = units.fetch(unit, run(lambda: sign_ins.fetch_report(graph, path)))
-        if rows is None:
-            units.note(unit, "last use is unknown for this tenant: the report could not be read")
-            return None
-        return index(rows)
-
-    def _collect_grants(self, units: Units, calls: CallCounter, credential: Any) -> dict[str, list[Grant]]:
-        """Role assignments per subscription, merged by principal object id."""
+    def _collect_grants(
+        self, units: Units, calls: CallCounter, credential: TokenCredential
+    ) -> dict[str, list[Grant]]:
+        """Role assignments per subscription (one unit each), merged by principal object id."""
         grants: dict[str, list[Grant]] = {}
         for subscription in self.settings.subscriptions:
-            with open_authorization(self.settings.arm_endpoint, subscription, credential, calls) as client:
-                found = units.fetch(unit_name(subscription), lambda c=client, s=subscription: fetch_grants(c, s))
+            client = open_authorization(
+                self.settings.arm_endpoint, subscription, credential, calls, self.settings.max_retries
+            )
+            with client:
+                found = units.fetch(unit_name(subscription), partial(fetch_grants, client, subscription))
             for principal, held in (found or {}).items():
                 grants.setdefault(principal, []).extend(held)
         return grants
@@ -135,3 +97,48 @@ class AzureConnector(Connector):
         from connectors.azure.demo import demo_estate
 
         return demo_estate()
+
+
+class _GraphUnits:
+    """The Graph units of one tenant, each an async fetch run to completion in this
+    thread's event loop (msgraph is async; the engine's ``Units`` is not)."""
+
+    def __init__(self, units: Units, runner: asyncio.Runner, graph: GraphSession) -> None:
+        self._units = units
+        self._runner = runner
+        self._graph = graph
+
+    def _fetch(self, unit: str, fetch: Callable[[GraphSession], Coroutine[Any, Any, T]]) -> T | None:
+        return self._units.fetch(unit, lambda: self._runner.run(fetch(self._graph)))
+
+    def fetch_all(self) -> dict[str, Any]:
+        apps = self._fetch(applications.UNIT, applications.fetch_applications)
+        sps = self._fetch(service_principals.UNIT, service_principals.fetch_service_principals)
+        return {
+            "applications": apps,
+            "service_principals": sps,
+            "federated": self._federated(apps) if apps is not None else {},
+            "activity": sign_ins.Activity(
+                by_app=self._report(sign_ins.UNIT_SIGN_INS, sign_ins.SP_REPORT, sign_ins.app_uses),
+                by_key=self._report(
+                    sign_ins.UNIT_CREDENTIAL_SIGN_INS, sign_ins.CREDENTIAL_REPORT, sign_ins.key_uses
+                ),
+            ),
+        }
+
+    def _federated(self, apps: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        by_chunk = self._units.fetch_each(
+            federated.UNIT,
+            federated.chunks([str(app["id"]) for app in apps]),
+            lambda chunk: self._runner.run(federated.fetch_federated(self._graph, chunk)),
+        )
+        return {app_id: rows for found in by_chunk.values() for app_id, rows in found.items()}
+
+    def _report(
+        self, unit: str, path: str, index: Callable[[list[dict[str, Any]]], dict[str, LastUse]]
+    ) -> dict[str, LastUse] | None:
+        rows = self._fetch(unit, lambda graph: sign_ins.fetch_report(graph, path))
+        if rows is None:
+            self._units.note(unit, "last use is unknown for this tenant: the report could not be read")
+            return None
+        return index(rows)

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from msgraph.generated.models.directory_object import DirectoryObject
-from msgraph.generated.models.user import User
+from typing import Any
 
 _SEPARATOR = re.compile(r"[=:]")
+USER_TYPE = "#microsoft.graph.user"
 
 
 def parse_tags(*tag_lists: Iterable[str] | None) -> dict[str, str]:
@@ -30,13 +29,14 @@ def parse_tags(*tag_lists: Iterable[str] | None) -> dict[str, str]:
     return tags
 
 
-def owner_hints(*owner_lists: Iterable[DirectoryObject] | None) -> tuple[str, ...]:
+def owner_hints(*owner_lists: Iterable[dict[str, Any]] | None) -> tuple[str, ...]:
     """Mail (else UPN) of every user owner, deduplicated, in order."""
     hints: list[str] = []
     for owners in owner_lists:
         for owner in owners or ():
-            if isinstance(owner, User):
-                hint = owner.mail or owner.user_principal_name
-                if hint and hint.lower() not in (h.lower() for h in hints):
-                    hints.append(hint)
+            if owner.get("@odata.type") != USER_TYPE:
+                continue
+            hint = owner.get("mail") or owner.get("userPrincipalName")
+            if hint and hint.lower() not in (h.lower() for h in hints):
+                hints.append(hint)
     return tuple(hints)

@@ -1,66 +1,80 @@
 """Client secrets, certificates and federated credentials into :class:`Credential`.
 
-Only ids, hints, thumbprints and dates are read: ``secretText`` (always null on
-a Graph GET anyway) is never requested, read or copied.
+Input is Graph JSON (``passwordCredential``, ``keyCredential``,
+``federatedIdentityCredential``). Only ids, hints, thumbprints and dates are
+read: ``secretText`` (null on every Graph read anyway) is never requested,
+read or copied.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from msgraph.generated.models.key_credential import KeyCredential
-from msgraph.generated.models.password_credential import PasswordCredential
+from scanner.records import Credential, CredentialKind, LastUse
 
-from scanner.records import Credential, CredentialKind, LastUse, utc
-
+JSON = dict[str, Any]
 KeyUse = Callable[[str], LastUse]  # last use of a credential by its keyId
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Graph's ISO 8601 times (``Z``, up to 7 fractional digits) as aware datetimes."""
+    return datetime.fromisoformat(value) if value else None
 
 
 def is_active(start: datetime | None, end: datetime | None, now: datetime) -> bool:
     """Usable now: started and not yet expired (a missing date does not limit)."""
-    start, end = utc(start), utc(end)
     return (start is None or start <= now) and (end is None or now < end)
 
 
-def client_secret(
-    secret: PasswordCredential, source: str, now: datetime, last_use: KeyUse
-) -> Credential:
-    key_id = str(secret.key_id)
-    hint = f"hint {secret.hint}…" if secret.hint else None
-    label = " ".join(part for part in (secret.display_name, hint and f"({hint})") if part)
+def client_secret(secret: JSON, source: str, now: datetime, last_use: KeyUse) -> Credential:
+    key_id = str(secret["keyId"])
+    start, end = parse_time(secret.get("startDateTime")), parse_time(secret.get("endDateTime"))
+    hint = f"(hint {secret['hint']}…)" if secret.get("hint") else None
+    label = " ".join(part for part in (secret.get("displayName"), hint) if part)
     return Credential(
         id=key_id,
         kind=CredentialKind.CLIENT_SECRET,
-        active=is_active(secret.start_date_time, secret.end_date_time, now),
-        created=secret.start_date_time,
-        expires=secret.end_date_time,
+        active=is_active(start, end, now),
+        created=start,
+        expires=end,
         last_used=last_use(key_id),
         display=label or None,
         source=source,
     )
 
 
-def client_certificate(
-    certificate: KeyCredential, source: str, now: datetime, last_use: KeyUse
-) -> Credential:
-    key_id = str(certificate.key_id)
-    thumbprint = certificate.custom_key_identifier
+def thumbprint(custom_key_identifier: str | None) -> str | None:
+    """A certificate's thumbprint: Graph sends it base64-encoded."""
+    if not custom_key_identifier:
+        return None
+    try:
+        return base64.b64decode(custom_key_identifier, validate=True).hex().upper()
+    except (binascii.Error, ValueError):
+        return custom_key_identifier
+
+
+def client_certificate(certificate: JSON, source: str, now: datetime, last_use: KeyUse) -> Credential:
+    key_id = str(certificate["keyId"])
+    start, end = parse_time(certificate.get("startDateTime")), parse_time(certificate.get("endDateTime"))
+    thumb = thumbprint(certificate.get("customKeyIdentifier"))
     return Credential(
         id=key_id,
         kind=CredentialKind.CLIENT_CERTIFICATE,
-        active=is_active(certificate.start_date_time, certificate.end_date_time, now),
-        created=certificate.start_date_time,
-        expires=certificate.end_date_time,
+        active=is_active(start, end, now),
+        created=start,
+        expires=end,
         last_used=last_use(key_id),
-        display=f"thumbprint {thumbprint.hex().upper()}" if thumbprint else certificate.display_name,
+        display=f"thumbprint {thumb}" if thumb else certificate.get("displayName"),
         source=source,
     )
 
 
-def federated_credential(row: dict[str, Any], source: str) -> Credential:
-    """A federated identity credential (JSON from ``$batch``): keyless, no dates."""
+def federated_credential(row: JSON, source: str) -> Credential:
+    """A federated identity credential: keyless, no dates, use not reported per credential."""
     return Credential(
         id=str(row["id"]),
         kind=CredentialKind.FEDERATED,
@@ -71,14 +85,10 @@ def federated_credential(row: dict[str, Any], source: str) -> Credential:
     )
 
 
-def secrets_and_certificates(
-    secrets: Iterable[PasswordCredential] | None,
-    certificates: Iterable[KeyCredential] | None,
-    source: str,
-    now: datetime,
-    last_use: KeyUse,
-) -> list[Credential]:
+def secrets_and_certificates(owner: JSON, source: str, now: datetime, last_use: KeyUse) -> list[Credential]:
     """Every secret and certificate of one application or service principal."""
-    return [client_secret(s, source, now, last_use) for s in secrets or ()] + [
-        client_certificate(c, source, now, last_use) for c in certificates or ()
+    secrets: Iterable[JSON] = owner.get("passwordCredentials") or ()
+    certificates: Iterable[JSON] = owner.get("keyCredentials") or ()
+    return [client_secret(s, source, now, last_use) for s in secrets] + [
+        client_certificate(c, source, now, last_use) for c in certificates
     ]

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from msgraph.generated.models.application import Application
-from msgraph.generated.models.service_principal import ServicePrincipal
-
 from connectors.azure import applications, federated, service_principals
 from connectors.azure.attributes import owner_hints, parse_tags
-from connectors.azure.credentials import federated_credential, secrets_and_certificates
+from connectors.azure.credentials import (
+    JSON,
+    federated_credential,
+    parse_time,
+    secrets_and_certificates,
+)
 from connectors.azure.role_assignments import Grant, unit_name
 from connectors.azure.sign_ins import Activity
 from scanner.records import Affiliation, Identity
@@ -39,13 +41,13 @@ MANAGED_IDENTITY = "ManagedIdentity"
 
 @dataclass(frozen=True)
 class TenantObjects:
-    """Everything fetched for one tenant; ``None`` where that listing failed."""
+    """Everything fetched for one tenant (Graph JSON); ``None`` where a listing failed."""
 
     tenant_id: str
     now: datetime
-    applications: list[Application] | None
-    service_principals: list[ServicePrincipal] | None
-    federated: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by app object id
+    applications: list[JSON] | None
+    service_principals: list[JSON] | None
+    federated: dict[str, list[JSON]] = field(default_factory=dict)  # by app object id
     activity: Activity = field(default_factory=lambda: Activity(None, None))
     grants: dict[str, list[Grant]] = field(default_factory=dict)  # by principal object id
     microsoft_tenants: frozenset[str] = frozenset()
@@ -54,12 +56,12 @@ class TenantObjects:
 def build_identities(objects: TenantObjects) -> list[Identity]:
     sps = objects.service_principals or []
     home = objects.tenant_id.lower()
-    by_app_id = {str(sp.app_id).lower(): sp for sp in sps if _owner_tenant(sp) == home}
+    by_app_id = {str(sp["appId"]).lower(): sp for sp in sps if _owner_tenant(sp) == home}
     result = [
-        _application(objects, app, by_app_id.get(str(app.app_id).lower()))
+        _application(objects, app, by_app_id.get(str(app["appId"]).lower()))
         for app in objects.applications or []
     ]
-    registered = {str(app.app_id).lower() for app in objects.applications or []}
+    registered = {str(app["appId"]).lower() for app in objects.applications or []}
     for sp in sps:
         kind = _standalone_kind(objects, sp, registered)
         if kind is not None:
@@ -67,21 +69,21 @@ def build_identities(objects: TenantObjects) -> list[Identity]:
     return result
 
 
-def _owner_tenant(sp: ServicePrincipal) -> str:
-    return str(sp.app_owner_organization_id or "").lower()
+def _owner_tenant(sp: JSON) -> str:
+    return str(sp.get("appOwnerOrganizationId") or "").lower()
 
 
-def _standalone_kind(objects: TenantObjects, sp: ServicePrincipal, registered: set[str]) -> str | None:
-    if sp.service_principal_type == MANAGED_IDENTITY:
+def _standalone_kind(objects: TenantObjects, sp: JSON, registered: set[str]) -> str | None:
+    if sp.get("servicePrincipalType") == MANAGED_IDENTITY:
         return "azure-managed-identity"
     if _owner_tenant(sp) == objects.tenant_id.lower():
-        unregistered = objects.applications is not None and str(sp.app_id).lower() not in registered
+        unregistered = objects.applications is not None and str(sp["appId"]).lower() not in registered
         return "azure-service-principal" if unregistered else None
     return "azure-service-principal" if _grants(objects, sp) else None
 
 
-def _grants(objects: TenantObjects, sp: ServicePrincipal | None) -> list[Grant]:
-    return objects.grants.get(str(sp.id).lower(), []) if sp is not None else []
+def _grants(objects: TenantObjects, sp: JSON | None) -> list[Grant]:
+    return objects.grants.get(str(sp["id"]).lower(), []) if sp is not None else []
 
 
 def _roles(grants: list[Grant]) -> dict[str, Any]:
@@ -91,49 +93,46 @@ def _roles(grants: list[Grant]) -> dict[str, Any]:
     }
 
 
-def _application(objects: TenantObjects, app: Application, sp: ServicePrincipal | None) -> Identity:
-    app_id = str(app.app_id)
-    credentials = secrets_and_certificates(
-        app.password_credentials, app.key_credentials, applications.UNIT, objects.now, objects.activity.key
-    )
+def _application(objects: TenantObjects, app: JSON, sp: JSON | None) -> Identity:
+    app_id = str(app["appId"])
+    key_use = objects.activity.key
+    credentials = secrets_and_certificates(app, applications.UNIT, objects.now, key_use)
     if sp is not None:
-        credentials += secrets_and_certificates(
-            sp.password_credentials, sp.key_credentials, service_principals.UNIT, objects.now,
-            objects.activity.key,
-        )
+        credentials += secrets_and_certificates(sp, service_principals.UNIT, objects.now, key_use)
     credentials += [
-        federated_credential(row, federated.UNIT) for row in objects.federated.get(str(app.id), [])
+        federated_credential(row, federated.UNIT) for row in objects.federated.get(str(app["id"]), [])
     ]
     affiliations = [Affiliation(kind="azure-app", value=app_id)]
-    if app.publisher_domain:
-        affiliations.append(Affiliation(kind="publisher-domain", value=app.publisher_domain))
+    if app.get("publisherDomain"):
+        affiliations.append(Affiliation(kind="publisher-domain", value=app["publisherDomain"]))
+    sp = sp or {}
     return Identity(
-        id=str(app.id),
+        id=str(app["id"]),
         provider=PROVIDER,
         kind="azure-app",
         scope=objects.tenant_id,
-        name=app.display_name or app_id,
+        name=app.get("displayName") or app_id,
         source=applications.UNIT,
-        aliases=tuple(a for a in (app_id, str(sp.id) if sp else None) if a),
-        created=app.created_date_time,
+        aliases=tuple(a for a in (app_id, sp.get("id")) if a),
+        created=parse_time(app.get("createdDateTime")),
         last_used=objects.activity.app(app_id),
-        enabled=_enabled(sp),
-        tags=parse_tags(app.tags, sp.tags if sp else None),
+        enabled=sp.get("accountEnabled") is not False,
+        tags=parse_tags(app.get("tags"), sp.get("tags")),
         affiliations=tuple(affiliations),
-        owner_hints=owner_hints(app.owners, sp.owners if sp else None),
+        owner_hints=owner_hints(app.get("owners"), sp.get("owners")),
         credentials=tuple(credentials),
         details=_details(
             app_id=app_id,
-            sign_in_audience=app.sign_in_audience,
-            publisher_domain=app.publisher_domain,
-            service_principal_id=str(sp.id) if sp else None,
+            sign_in_audience=app.get("signInAudience"),
+            publisher_domain=app.get("publisherDomain"),
+            service_principal_id=sp.get("id"),
         ),
-        **_roles(_grants(objects, sp)),
+        **_roles(_grants(objects, sp or None)),
     )
 
 
-def _service_principal(objects: TenantObjects, sp: ServicePrincipal, kind: str) -> Identity:
-    app_id = str(sp.app_id)
+def _service_principal(objects: TenantObjects, sp: JSON, kind: str) -> Identity:
+    app_id = str(sp["appId"])
     owner_tenant = _owner_tenant(sp)
     microsoft = owner_tenant in {t.lower() for t in objects.microsoft_tenants}
     grants = _grants(objects, sp)
@@ -147,39 +146,29 @@ def _service_principal(objects: TenantObjects, sp: ServicePrincipal, kind: str) 
     if owner_tenant != objects.tenant_id.lower() and kind != "azure-managed-identity":
         source = unit_name(grants[0].subscription_id)
     return Identity(
-        id=str(sp.id),
+        id=str(sp["id"]),
         provider=PROVIDER,
         kind=kind,
         scope=objects.tenant_id,
-        name=sp.display_name or app_id,
+        name=sp.get("displayName") or app_id,
         source=source,
         aliases=(app_id,),
         last_used=objects.activity.app(app_id),
-        enabled=_enabled(sp),
+        enabled=sp.get("accountEnabled") is not False,
         provider_managed=microsoft and kind != "azure-managed-identity",
-        tags=parse_tags(sp.tags),
+        tags=parse_tags(sp.get("tags")),
         affiliations=tuple(affiliations),
-        owner_hints=owner_hints(sp.owners),
-        credentials=tuple(
-            secrets_and_certificates(
-                sp.password_credentials, sp.key_credentials, service_principals.UNIT, objects.now,
-                objects.activity.key,
-            )
-        ),
+        owner_hints=owner_hints(sp.get("owners")),
+        credentials=tuple(secrets_and_certificates(sp, service_principals.UNIT, objects.now, objects.activity.key)),
         details=_details(
             app_id=app_id,
             app_owner_tenant=owner_tenant or None,
-            service_principal_type=sp.service_principal_type,
-            verified_publisher=sp.verified_publisher.display_name if sp.verified_publisher else None,
-            **_managed_identity(sp.alternative_names) if kind == "azure-managed-identity" else {},
+            service_principal_type=sp.get("servicePrincipalType"),
+            verified_publisher=(sp.get("verifiedPublisher") or {}).get("displayName"),
+            **_managed_identity(sp.get("alternativeNames")) if kind == "azure-managed-identity" else {},
         ),
         **_roles(grants),
     )
-
-
-def _enabled(sp: ServicePrincipal | None) -> bool:
-    """A disabled service principal cannot sign in; without one nothing says disabled."""
-    return sp is None or sp.account_enabled is not False
 
 
 def _managed_identity(alternative_names: Iterable[str] | None) -> dict[str, Any]:

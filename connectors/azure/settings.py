@@ -22,6 +22,9 @@ class AzureSettings(BaseModel):
         default="https://graph.microsoft.com", description="Base URL; /v1.0 and /beta are added."
     )
     arm_endpoint: str = "https://management.azure.com"
+    max_retries: int = Field(
+        default=6, ge=0, le=10, description="SDK retries per request (429, 5xx) before the engine's own."
+    )
     microsoft_tenant_ids: list[str] = Field(
         default_factory=lambda: list(MICROSOFT_TENANT_IDS),
         description="Tenants whose apps are Microsoft's first-party apps.",

@@ -37,13 +37,8 @@ _SP_ACTIVITY_FIELDS = (
 
 
 async def fetch_report(graph: GraphSession, path: str) -> list[dict[str, Any]]:
-    """Every row of one beta report (raw JSON through the v1 client's adapter)."""
-
-    async def page(url: str) -> tuple[list[dict[str, Any]], str | None]:
-        body = await graph.get_json(url)
-        return list(body.get("value", [])), body.get("@odata.nextLink")
-
-    return await list_all(lambda: page(path), page, path)
+    """Every row of one beta report (JSON through the v1 client's adapter)."""
+    return await list_all(graph, lambda: path, path)
 
 
 def _latest(values: Iterable[Any]) -> LastUse:

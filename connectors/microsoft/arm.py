@@ -20,7 +20,6 @@ from connectors.microsoft.auth import StaticTokenCredential, is_loopback
 from connectors.microsoft.calls import operation_name
 from scanner.connector import CallCounter
 
-RETRY_TOTAL = 6
 RETRY_BACKOFF_FACTOR = 0.8
 RETRY_BACKOFF_MAX = 60
 TIMEOUT = 60
@@ -49,7 +48,11 @@ class _StaticBearerPolicy(SansIOHTTPPolicy):  # type: ignore[misc]
 
 
 def open_authorization(
-    endpoint: str, subscription_id: str, credential: TokenCredential, calls: CallCounter
+    endpoint: str,
+    subscription_id: str,
+    credential: TokenCredential,
+    calls: CallCounter,
+    max_retries: int = 6,
 ) -> AuthorizationManagementClient:
     """An authorization client for one subscription at ``endpoint``."""
     endpoint = endpoint.rstrip("/")
@@ -57,7 +60,7 @@ def open_authorization(
         "base_url": endpoint,
         "credential_scopes": [f"{endpoint}/.default"],
         "per_retry_policies": [_CountingPolicy(calls)],
-        "retry_total": RETRY_TOTAL,
+        "retry_total": max_retries,
         "retry_backoff_factor": RETRY_BACKOFF_FACTOR,
         "retry_backoff_max": RETRY_BACKOFF_MAX,
         "connection_timeout": TIMEOUT,

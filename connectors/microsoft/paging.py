@@ -7,15 +7,14 @@ rest would turn an error into a shorter list).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import structlog
+from kiota_abstractions.request_information import RequestInformation
 
 from connectors.microsoft.errors import is_expired_page_token
-
-T = TypeVar("T")
-Page = tuple[list[T], str | None]  # the items of one page and the next link, if any
+from connectors.microsoft.graph import GraphSession
 
 MAX_RESTARTS = 3
 
@@ -23,17 +22,19 @@ log = structlog.get_logger(__name__)
 
 
 async def list_all(
-    first: Callable[[], Awaitable[Page[T]]],
-    follow: Callable[[str], Awaitable[Page[T]]],
-    what: str,
-) -> list[T]:
-    """Every item of a listing; ``first`` fetches page one, ``follow`` a next link."""
+    graph: GraphSession, first: Callable[[], RequestInformation | str], what: str
+) -> list[dict[str, Any]]:
+    """Every item of a listing; ``first`` builds page one (a request or a path)."""
     for attempt in range(MAX_RESTARTS + 1):
-        items, link = await first()
+        request = first()
+        body = await (graph.get_json(request) if isinstance(request, str) else graph.send(request))
+        items = list(body.get("value", []))
+        link = body.get("@odata.nextLink")
         try:
             while link:
-                more, link = await follow(link)
-                items.extend(more)
+                body = await graph.get_json(link)
+                items.extend(body.get("value", []))
+                link = body.get("@odata.nextLink")
         except Exception as exc:
             if not is_expired_page_token(exc) or attempt == MAX_RESTARTS:
                 raise

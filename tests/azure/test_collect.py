@@ -83,12 +83,13 @@ def test_throttled_requests_are_retried_and_give_the_same_result(emulate, kit) -
 
 def test_throttling_beyond_sdk_retries_is_classified_throttled(emulate, kit) -> None:
     emulator = emulate(kit.small_tenant(apps=1))
-    emulator.graph.fail("GET", r"/v1\.0/servicePrincipals$", throttled(retry_after=0), times=100)
-    scan = kit.collect(emulator.settings())
+    emulator.graph.fail("GET", r"/v1\.0/servicePrincipals$", throttled(retry_after=1), times=100)
+    scan = kit.collect({**emulator.settings(), "max_retries": 1})
     outcome = scan.outcomes["service-principals"]
     assert outcome.status is UnitStatus.FAILED and outcome.error_kind is ErrorKind.THROTTLED
     # no service principal listing, so no managed identity, and never an empty "complete"
     assert [i.kind for i in scan.identities] == ["azure-app"]
+    assert scan.calls.by_operation["GET /v1.0/servicePrincipals"] == 2 * 3  # SDK x engine attempts
 
 
 def test_expired_page_token_restarts_the_listing(emulate, kit) -> None:
