@@ -150,8 +150,8 @@ def _run(
     names: list[str],
     db: str | None,
 ) -> RunResult:
-    store = Store(db or settings.database)
-    return _progress_scan(ScanRequest(settings, registry, names, command=command), store)
+    with Store(db or settings.database) as store:
+        return _progress_scan(ScanRequest(settings, registry, names, command=command), store)
 
 
 @app.command()
@@ -271,9 +271,9 @@ def findings(
     """Query the stored history of findings."""
     try:
         settings = load_settings(config)
-        store = Store(db or settings.database)
-        run_id = store.latest_run_id() if run == "latest" else run
-        found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
+        with Store(db or settings.database) as store:
+            run_id = store.latest_run_id() if run == "latest" else run
+            found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
     except ConfigError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
     except NhiScanError as exc:

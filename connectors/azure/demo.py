@@ -97,7 +97,6 @@ def demo_tenant(now: datetime | None = None) -> Tenant:
         seed.credential_sign_in(acme, acme_expiring, ago(5)),
         seed.credential_sign_in(legacy, legacy_cert, ago(3)),
         seed.credential_sign_in(globex, globex_old, ago(2)),
-        seed.credential_sign_in(globex, globex_new, ago(200)),
         seed.credential_sign_in(payments, payments_secret, ago(1)),
     ]
     subscription.role_assignments = [

@@ -139,7 +139,8 @@ def _service_principal(objects: TenantObjects, sp: JSON, kind: str) -> Identity:
     external = kind != "azure-managed-identity" and owner_tenant != objects.tenant_id.lower() and not microsoft
     affiliations: list[Affiliation] = []
     if kind != "azure-managed-identity":
-        affiliations.append(Affiliation(kind="azure-app", value=app_id, external=external))
+        # the appId identifies the app (registry azure_app_ids); the party is its tenant
+        affiliations.append(Affiliation(kind="azure-app", value=app_id))
         if owner_tenant:
             affiliations.append(Affiliation(kind="azure-tenant", value=owner_tenant, external=external))
     source = service_principals.UNIT

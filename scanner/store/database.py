@@ -64,6 +64,15 @@ class Store:
         except OperationalError as exc:
             raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
 
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 

@@ -39,7 +39,7 @@ def test_demo_estate_inventory(emulate, kit) -> None:
     assert scan.by_name("old-batch-job").last_used.state == "never"
     insights = scan.by_name("Globex Insights")
     assert insights.source == f"role-assignments/{emulator.tenant.subscriptions[0].id}"
-    assert {(a.kind, a.external) for a in insights.affiliations} == {("azure-app", True), ("azure-tenant", True)}
+    assert {(a.kind, a.external) for a in insights.affiliations} == {("azure-app", False), ("azure-tenant", True)}
 
 
 def test_graph_and_arm_paging_give_the_unpaged_result(emulate, kit) -> None:

@@ -112,7 +112,7 @@ def test_third_party_principals_only_with_a_role() -> None:
     assert insights.kind == "azure-service-principal"
     assert insights.source == f"role-assignments/{SUB}"
     assert {(a.kind, a.value, a.external) for a in insights.affiliations} == {
-        ("azure-app", "aaaaaaaa-0000-4000-8000-0000000000gx", True),
+        ("azure-app", "aaaaaaaa-0000-4000-8000-0000000000gx", False),
         ("azure-tenant", "7d3e1a52-2222-4f0b-8c1d-5e6f7a8b9c0d", True),
     }
     assert insights.details["verified_publisher"] == "Globex Managed Services"

@@ -57,7 +57,10 @@ class IamEmulator:
                 types.ListServiceAccountKeysResponse,
             ),
         }
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        # no SO_REUSEPORT: another process's emulator could otherwise share the port
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=8), options=[("grpc.so_reuseport", 0)]
+        )
         self._server.add_generic_rpc_handlers([_Handler(self)])
         self.port = self._server.add_insecure_port("127.0.0.1:0")
 

@@ -1,0 +1,116 @@
+"""The store across runs: identities gone only by complete listings; concurrent runs."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.builders import sample_registry
+from helpers.moto import Moto
+from helpers.scan import scan
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, select
+
+from scanner.store import FindingEventRow, FindingRow, Store
+from scanner.store.tables import IdentityRow, RunRow
+
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+def seed(moto: Moto) -> None:
+    seeder = moto.seeder()
+    seeder.user("legacy", 400)
+    seeder.key("legacy", 300)
+    seeder.key("legacy", 200)
+
+
+def test_identity_gone_only_from_a_complete_listing(moto: Moto, tmp_path: Path) -> None:
+    seed(moto)
+    store = Store(f"sqlite:///{tmp_path}/h.db")
+    scan({"aws": moto.settings()}, sample_registry(), store)
+    for key in moto.seeder().iam.list_access_keys(UserName="legacy")["AccessKeyMetadata"]:
+        moto.seeder().iam.delete_access_key(UserName="legacy", AccessKeyId=key["AccessKeyId"])
+    moto.seeder().iam.delete_user(UserName="legacy")
+
+    moto.traffic.fail("GetAccountAuthorizationDetails", 403, "AccessDenied", times=1)
+    failed = scan({"aws": moto.settings()}, sample_registry(), store)
+    assert failed.status == "failed"
+    assert [row.gone_run for row in store.identities(include_gone=True)] == [None]
+    assert all(f.status == "open" and f.carried for f in failed.findings)
+
+    complete = scan({"aws": moto.settings()}, sample_registry(), store)
+    assert complete.status == "complete"
+    [row] = store.identities(include_gone=True)
+    assert row.gone_run == complete.id
+    assert {f.status for f in complete.findings} == {"resolved"}
+    assert store.findings(status="open") == []
+
+
+def test_a_finding_that_returns_is_new_again(moto: Moto, tmp_path: Path) -> None:
+    moto.seeder().user("ephemeral", 300)
+    store = Store(f"sqlite:///{tmp_path}/h.db")
+    first = scan({"aws": moto.settings()}, sample_registry(), store)
+    orphan = next(f for f in first.findings if f.rule == "orphaned-identity")
+    moto.seeder().iam.tag_user(UserName="ephemeral", Tags=[{"Key": "owner", "Value": "alice@example.com"}])
+    second = scan({"aws": moto.settings()}, sample_registry(), store)
+    assert next(f for f in second.findings if f.id == orphan.id).status == "resolved"
+    moto.seeder().iam.untag_user(UserName="ephemeral", TagKeys=["owner"])
+    third = scan({"aws": moto.settings()}, sample_registry(), store)
+    again = next(f for f in third.findings if f.id == orphan.id)
+    assert again.status == "new" and again.first_seen_run == third.id
+    assert [f.status for f in store.findings(run_id=second.id) if f.id == orphan.id] == ["resolved"]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    name = f"nhi_scan_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{POSTGRES}/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{POSTGRES}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_runs_at_once_do_not_corrupt_the_store(
+    backend: str, moto: Moto, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{tmp_path}/h.db" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    seed(moto)
+    Store(url).close()  # create the schema once, as the first run of a deployment would
+    results, errors = [], []
+
+    def one_run() -> None:
+        try:
+            with Store(url) as store:
+                results.append(scan({"aws": moto.settings()}, sample_registry(), store))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one_run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(run.status == "complete" for run in results)
+
+    with Store(url) as store, Session(store.engine) as session:
+        runs = session.exec(select(RunRow)).all()
+        findings = session.exec(select(FindingRow)).all()
+        events = session.exec(select(FindingEventRow)).all()
+        identities = session.exec(select(IdentityRow)).all()
+    assert len(runs) == 4 and {r.status for r in runs} == {"complete"}
+    assert len(identities) == 1
+    assert len(events) == 4 * len(findings)
+    # exactly one run saw each finding first; the others, serialised after it, saw it open
+    for finding in findings:
+        statuses = sorted(e.status for e in events if e.finding_id == finding.id)
+        assert statuses == ["new", "open", "open", "open"]
