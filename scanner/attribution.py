@@ -88,9 +88,7 @@ class Attributor:
         tag_value = identity.tags.get(self.registry.tags.partner)
         if tag_value:
             if tag_value in self._partners:
-                return self._partners[tag_value], Evidence(
-                    "tag", f"tag {self.registry.tags.partner}={tag_value}"
-                )
+                return self._partners[tag_value], Evidence("tag", f"tag {self.registry.tags.partner}={tag_value}")
             notes.append(f"tag {self.registry.tags.partner}={tag_value} names no registered partner")
         matched = [
             (self._claims[(a.kind, a.value.lower())], a)
@@ -103,11 +101,15 @@ class Attributor:
             if others:
                 notes.append(f"also matches partner(s) {', '.join(others)}")
             list_name = next(k for k, v in MATCH_KINDS.items() if v == affiliation.kind)
-            return partner, Evidence("match", f"{affiliation.kind} {affiliation.value} in {partner.id}.match.{list_name}")
+            return partner, Evidence(
+                "match", f"{affiliation.kind} {affiliation.value} in {partner.id}.match.{list_name}"
+            )
         for partner in self.registry.partners:
             for pattern in partner.match.name_patterns:
                 if fnmatchcase(identity.name.lower(), pattern.lower()):
-                    return partner, Evidence("name-pattern", f"name {identity.name!r} matches {pattern!r} of {partner.id}")
+                    return partner, Evidence(
+                        "name-pattern", f"name {identity.name!r} matches {pattern!r} of {partner.id}"
+                    )
         return None, _NONE
 
     def _owner(self, identity: Identity, partner: Partner | None, notes: list[str]) -> tuple[Owner | None, Evidence]:

@@ -56,15 +56,25 @@ class Format(StrEnum):
     ocsf = "ocsf"
 
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="YAML configuration file.", envvar="NHI_SCAN_CONFIG")]
-RegistryOption = Annotated[Path | None, typer.Option("--registry", "-r", help="Registry YAML (overrides the config's).")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="YAML configuration file.", envvar="NHI_SCAN_CONFIG")
+]
+RegistryOption = Annotated[
+    Path | None, typer.Option("--registry", "-r", help="Registry YAML (overrides the config's).")
+]
 ConnectorOption = Annotated[
     list[str] | None, typer.Option("--connector", help="Connector(s) to run; default: those configured, else aws.")
 ]
-FormatOption = Annotated[Format | None, typer.Option("--format", "-f", help="Default: table on a terminal, json otherwise.")]
+FormatOption = Annotated[
+    Format | None, typer.Option("--format", "-f", help="Default: table on a terminal, json otherwise.")
+]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")]
-DbOption = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default sqlite:///nhi-scan.db).")]
-FailOnOption = Annotated[Severity | None, typer.Option("--fail-on", help="Exit 1 when a current finding is at or above this.")]
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default sqlite:///nhi-scan.db).")
+]
+FailOnOption = Annotated[
+    Severity | None, typer.Option("--fail-on", help="Exit 1 when a current finding is at or above this.")
+]
 VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")]
 
 
@@ -76,7 +86,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """nhi-scan."""
 
@@ -106,12 +118,17 @@ def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
 def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
     if not err.is_terminal:
         return run_scan(request, store)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
+    ) as bar:
         task = bar.add_task("listing scopes", total=None)
 
         def report(message: str, scope: ScopeResult | None) -> None:
             if scope is not None:
-                err.print(f"  {message}: {scope.status.value}, {len(scope.identities)} identities, {scope.api_calls} API calls")
+                err.print(
+                    f"  {message}: {scope.status.value}, "
+                    f"{len(scope.identities)} identities, {scope.api_calls} API calls"
+                )
             else:
                 bar.update(task, description=message)
 
@@ -136,9 +153,7 @@ def _emit(run: RunResult, fmt: Format | None, output: Path | None) -> None:
 def _exit_code(run: RunResult, fail_on: Severity | None) -> int:
     if run.status != "complete":
         return EXIT_INCOMPLETE
-    if fail_on is not None and any(
-        f.status != "resolved" and f.severity.rank >= fail_on.rank for f in run.findings
-    ):
+    if fail_on is not None and any(f.status != "resolved" and f.severity.rank >= fail_on.rank for f in run.findings):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -159,7 +174,7 @@ def scan(
     config: ConfigOption = None,
     registry: RegistryOption = None,
     connector: ConnectorOption = None,
-    format: FormatOption = None,  # noqa: A002
+    format: FormatOption = None,
     output: OutputOption = None,
     db: DbOption = None,
     fail_on: FailOnOption = None,
@@ -181,7 +196,7 @@ def scan(
 @app.command()
 def demo(
     connector: ConnectorOption = None,
-    format: FormatOption = None,  # noqa: A002
+    format: FormatOption = None,
     output: OutputOption = None,
     db: DbOption = None,
     verbose: VerboseOption = 0,
@@ -219,7 +234,7 @@ def sweep(
     config: ConfigOption = None,
     registry: RegistryOption = None,
     connector: ConnectorOption = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="table or json.")] = None,  # noqa: A002
+    format: Annotated[Format | None, typer.Option("--format", "-f", help="table or json.")] = None,
     output: OutputOption = None,
     db: DbOption = None,
     verbose: VerboseOption = 0,
@@ -243,9 +258,13 @@ def sweep(
     text = json.dumps(report, indent=2) + "\n"
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:
         console = Console()
-        console.print(f"[bold]{partner}[/]: {report['active']} active of {len(report['holdings'])} held; run {run.status}")
+        console.print(
+            f"[bold]{partner}[/]: {report['active']} active of {len(report['holdings'])} held; run {run.status}"
+        )
         for item in report["holdings"]:
-            console.print(f"- {item['provider']}:{item['name']} ({item['kind']}, {'active' if item['active'] else 'inactive'})")
+            console.print(
+                f"- {item['provider']}:{item['name']} ({item['kind']}, {'active' if item['active'] else 'inactive'})"
+            )
             for step in item["revocation"]:
                 console.print(f"    {step}", highlight=False, markup=False)
     elif output is not None:
@@ -265,8 +284,10 @@ def findings(
     owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None,
     rule: Annotated[str | None, typer.Option(help="Only this rule's.")] = None,
     status: Annotated[str | None, typer.Option(help="new, open or resolved.")] = None,
-    run: Annotated[str | None, typer.Option("--run", help="As this run recorded them ('latest' for the last run).")] = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="table, json or csv.")] = None,  # noqa: A002
+    run: Annotated[
+        str | None, typer.Option("--run", help="As this run recorded them ('latest' for the last run).")
+    ] = None,
+    format: Annotated[Format | None, typer.Option("--format", "-f", help="table, json or csv.")] = None,
 ) -> None:
     """Query the stored history of findings."""
     try:
@@ -294,7 +315,10 @@ def registry_validate(path: Annotated[Path, typer.Argument(help="The registry YA
         loaded = load_registry(path)
     except ConfigError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    typer.echo(f"{path}: valid: {len(loaded.owners)} owners, {len(loaded.partners)} partners, {len(loaded.assignments)} assignments")
+    typer.echo(
+        f"{path}: valid: {len(loaded.owners)} owners, {len(loaded.partners)} partners, "
+        f"{len(loaded.assignments)} assignments"
+    )
 
 
 @registry_app.command("schema")

@@ -1,4 +1,4 @@
-"""One run: connectors × scopes, concurrently; attribution and rules per scope;
+"""One run: connectors by scopes, concurrently; attribution and rules per scope;
 then one reconciliation against history in the store.
 
 A scope that fails never aborts the others: its units are recorded failed and

@@ -6,7 +6,7 @@ fingerprints, hints and dates only. Connectors build these; the core judges them
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,8 +18,8 @@ class CredentialKind(StrEnum):
     SSH_KEY = "ssh-key"
     SERVICE_CREDENTIAL = "service-credential"
     SIGNING_CERTIFICATE = "signing-certificate"
-    CONSOLE_PASSWORD = "console-password"
-    CLIENT_SECRET = "client-secret"
+    CONSOLE_PASSWORD = "console-password"  # noqa: S105 - a kind, not a password
+    CLIENT_SECRET = "client-secret"  # noqa: S105 - a kind, not a secret
     CLIENT_CERTIFICATE = "client-certificate"
     FEDERATED = "federated"
     SERVICE_ACCOUNT_KEY = "service-account-key"
@@ -45,8 +45,8 @@ def utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class LastUse(BaseModel):
@@ -87,7 +87,7 @@ class LastUse(BaseModel):
             return LastUse.unknown(unknown[0].detail)
         dated = [u for u in uses if u.state == "used" and u.at is not None]
         if dated:
-            return max(dated, key=lambda u: u.at or datetime.min.replace(tzinfo=timezone.utc))
+            return max(dated, key=lambda u: u.at or datetime.min.replace(tzinfo=UTC))
         return LastUse.never()
 
     def as_text(self) -> str:

@@ -112,13 +112,16 @@ def cross_reference_errors(registry: Registry) -> list[tuple[Location, str]]:
     problems: list[tuple[Location, str]] = []
     owner_ids = {o.id.lower() for o in registry.owners}
     partner_ids = {p.id for p in registry.partners}
-    for kind, items in (("owners", registry.owners), ("partners", registry.partners)):
+    listed: tuple[tuple[str, list[str]], ...] = (
+        ("owners", [o.id for o in registry.owners]),
+        ("partners", [p.id for p in registry.partners]),
+    )
+    for kind, ids in listed:
         seen: set[str] = set()
-        for index, item in enumerate(items):
-            key = item.id.lower()
-            if key in seen:
-                problems.append(((kind, index, "id"), f"duplicate id {item.id!r}"))
-            seen.add(key)
+        for index, item_id in enumerate(ids):
+            if item_id.lower() in seen:
+                problems.append(((kind, index, "id"), f"duplicate id {item_id!r}"))
+            seen.add(item_id.lower())
     for index, partner in enumerate(registry.partners):
         if partner.sponsor is not None and partner.sponsor.lower() not in owner_ids:
             problems.append((("partners", index, "sponsor"), f"unknown owner {partner.sponsor!r}"))

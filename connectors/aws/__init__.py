@@ -96,7 +96,9 @@ class AwsConnector(Connector):
         for user in details.users:
             row = report.rows.get(user["Arn"]) if report else None
             identities.append(
-                normalize.user_identity(user, scope.id, per_user[user["UserName"]], row, report is not None, local_policies)
+                normalize.user_identity(
+                    user, scope.id, per_user[user["UserName"]], row, report is not None, local_policies
+                )
             )
         return identities
 
@@ -113,9 +115,7 @@ class AwsConnector(Connector):
             normalize.UNIT_SERVICE_CREDENTIALS: list_service_specific_credentials,
         }
         # The report lists active signing certificates; ask per user only where it says so or is missing.
-        needs_certificates = [
-            name for name in names if rows[name] is None or "true" in (rows[name].get("cert_1_active"), rows[name].get("cert_2_active"))
-        ]
+        needs_certificates = [name for name in names if _may_hold_certificates(rows[name])]
         with ThreadPoolExecutor(max_workers=self.settings.per_user_concurrency) as pool:
             jobs = {
                 unit: pool.submit(units.fetch_each, unit, names, lambda name, listing=listing: listing(iam, name))
@@ -142,7 +142,9 @@ class AwsConnector(Connector):
             for name in names
             for key_id in normalize.keys_needing_last_used(found[name].access_keys or [], rows[name])
         ]
-        last_used = units.fetch_each(normalize.UNIT_KEY_LAST_USED, key_ids, lambda key_id: access_key_last_used(iam, key_id))
+        last_used = units.fetch_each(
+            normalize.UNIT_KEY_LAST_USED, key_ids, lambda key_id: access_key_last_used(iam, key_id)
+        )
         for name in names:
             for key in found[name].access_keys or []:
                 if key["AccessKeyId"] in last_used:
@@ -158,3 +160,8 @@ class AwsConnector(Connector):
         from connectors.aws.demo import demo_estate  # moto and freezegun: demo extra only
 
         return demo_estate()
+
+
+def _may_hold_certificates(row: dict[str, str] | None) -> bool:
+    """The report says whether a user has active signing certificates; without it, ask."""
+    return row is None or "true" in (row.get("cert_1_active"), row.get("cert_2_active"))

@@ -103,7 +103,7 @@ class Seeder:
 
             role = iam_backends[self.account]["global"].get_role(name)
             role.last_used = self.now - timedelta(days=used_days_ago)
-            role.last_used_region = "eu-west-1"
+            role.last_used_region = "eu-west-1"  # type: ignore[assignment]
 
 
 def seed(endpoint: str, now: datetime | None = None) -> Seeder:
@@ -129,7 +129,13 @@ def seed(endpoint: str, now: datetime | None = None) -> Seeder:
     s.user("ci-deployer", 100)  # registry assignment: globex, dan
     s.key("ci-deployer", 30, used_days_ago=1)
     s.user("codecommit-mirror", 60, tags={"partner": "globex", "owner": "dan@example.com"})
-    add_service_credential(ACCOUNT, "codecommit-mirror", "ACCA" + "DEMO0000000000001", "codecommit.amazonaws.com", s.now - timedelta(days=45))
+    add_service_credential(
+        ACCOUNT,
+        "codecommit-mirror",
+        "ACCA" + "DEMO0000000000001",
+        "codecommit.amazonaws.com",
+        s.now - timedelta(days=45),
+    )
     # initech (offboarding; its sponsor Carol has left): an ETL key never used
     s.user("etl-loader", 130)
     s.key("etl-loader", 120)
@@ -142,13 +148,20 @@ def seed(endpoint: str, now: datetime | None = None) -> Seeder:
     s.user("vendor-portal", 400, tags={"owner": "carol@example.com"})
     with s.at(390):
         s.iam.create_login_profile(UserName="vendor-portal", Password="Demo-only-not-a-secret-1!")  # noqa: S106
-    iam_backends[ACCOUNT]["global"].users["vendor-portal"].password_last_used = s.now - timedelta(days=200)
+    portal = iam_backends[ACCOUNT]["global"].users["vendor-portal"]
+    portal.password_last_used = s.now - timedelta(days=200)  # type: ignore[assignment]
     with s.at(380):
         s.iam.upload_ssh_public_key(UserName="vendor-portal", SSHPublicKeyBody=_DEMO_SSH_KEY)
     # healthy NHIs with owners
     s.user("monitoring-agent", 60, tags={"owner": "alice@example.com"})
     s.key("monitoring-agent", 10, used_days_ago=0)
-    s.role("lambda-exec", 90, trust({"Service": "lambda.amazonaws.com"}), used_days_ago=1, tags={"owner": "alice@example.com"})
+    s.role(
+        "lambda-exec",
+        90,
+        trust({"Service": "lambda.amazonaws.com"}),
+        used_days_ago=1,
+        tags={"owner": "alice@example.com"},
+    )
     s.role(
         "github-actions-deploy",
         80,
@@ -157,7 +170,12 @@ def seed(endpoint: str, now: datetime | None = None) -> Seeder:
         tags={"owner": "dan@example.com", "partner": "globex"},
     )
     # AWS's own: a service-linked role is never a partner NHI
-    s.role("AWSServiceRoleForSupport", 700, trust({"Service": "support.amazonaws.com"}), path="/aws-service-role/support.amazonaws.com/")
+    s.role(
+        "AWSServiceRoleForSupport",
+        700,
+        trust({"Service": "support.amazonaws.com"}),
+        path="/aws-service-role/support.amazonaws.com/",
+    )
     return s
 
 

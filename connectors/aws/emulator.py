@@ -6,10 +6,9 @@ read-only version backed by :data:`SERVICE_CREDENTIALS`, which seeding fills.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import io
-import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +30,7 @@ def _install_service_credentials() -> None:
         self.backend.get_user(user)  # NoSuchEntity for an unknown user, as AWS does
         return ActionResult({"ServiceSpecificCredentials": SERVICE_CREDENTIALS.get((self.current_account, user), [])})
 
-    IamResponse.list_service_specific_credentials = list_service_specific_credentials
+    IamResponse.list_service_specific_credentials = list_service_specific_credentials  # type: ignore[attr-defined]
 
 
 def add_service_credential(account: str, user: str, credential_id: str, service: str, created: datetime) -> None:
@@ -98,7 +97,9 @@ class _Recorder:
             f"<ErrorResponse><Error><Type>{kind}</Type><Code>{fault.code}</Code>"
             f"<Message>injected {fault.code}</Message></Error><RequestId>nhi-scan-test</RequestId></ErrorResponse>"
         ).encode()
-        start_response(f"{fault.status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))])
+        start_response(
+            f"{fault.status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))]
+        )
         return [payload]
 
 
@@ -117,7 +118,7 @@ def moto_server(traffic: MotoTraffic | None = None) -> Iterator[str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     _install_service_credentials()
 
-    class _Server(ThreadedMotoServer):  # type: ignore[misc]
+    class _Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
             app: Any = DomainDispatcherApplication(create_backend_app)
             if traffic is not None:

@@ -23,7 +23,13 @@ _THROTTLING = {
     "RequestThrottled",
     "SlowDown",
 }
-_AUTH = {"InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException", "SignatureDoesNotMatch", "UnrecognizedClientException"}
+_AUTH = {
+    "InvalidClientTokenId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+}
 _FORBIDDEN = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 _TRANSIENT = {"ServiceUnavailable", "InternalFailure", "InternalError", "ReportInProgress", "ReportNotPresent"}
 

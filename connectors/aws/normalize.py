@@ -60,9 +60,8 @@ def permissions_of(entity: Mapping[str, Any], local_policies: Mapping[str, dict[
     privileged = False
     for attached in entity.get("AttachedManagedPolicies", []):
         names.append(attached["PolicyName"])
-        if attached["PolicyName"] in PRIVILEGED_MANAGED_POLICIES and ":aws:policy/" in attached["PolicyArn"]:
-            privileged = True
-        elif _statements_grant_everything(local_policies.get(attached["PolicyArn"], {})):
+        aws_admin = attached["PolicyName"] in PRIVILEGED_MANAGED_POLICIES and ":aws:policy/" in attached["PolicyArn"]
+        if aws_admin or _statements_grant_everything(local_policies.get(attached["PolicyArn"], {})):
             privileged = True
     for inline in [*entity.get("UserPolicyList", []), *entity.get("RolePolicyList", [])]:
         names.append(f"inline:{inline['PolicyName']}")
@@ -82,7 +81,10 @@ def local_policy_documents(policies: Iterable[Mapping[str, Any]]) -> dict[str, d
 
 
 def role_identity(
-    role: Mapping[str, Any], account: str, internal_accounts: Iterable[str], local_policies: Mapping[str, dict[str, Any]]
+    role: Mapping[str, Any],
+    account: str,
+    internal_accounts: Iterable[str],
+    local_policies: Mapping[str, dict[str, Any]],
 ) -> Identity:
     path = role.get("Path", "/")
     last = (role.get("RoleLastUsed") or {}).get("LastUsedDate")
@@ -166,7 +168,12 @@ def keys_needing_last_used(keys: list[dict[str, Any]], report_row: Mapping[str, 
 
 
 def _simple_credentials(
-    items: list[dict[str, Any]], kind: CredentialKind, id_key: str, date_key: str, source: str, display_key: str | None = None
+    items: list[dict[str, Any]],
+    kind: CredentialKind,
+    id_key: str,
+    date_key: str,
+    source: str,
+    display_key: str | None = None,
 ) -> list[Credential]:
     return [
         Credential(
@@ -187,7 +194,9 @@ def console_password(user: Mapping[str, Any], row: Mapping[str, str] | None) -> 
         return None
     raw_last = row.get("password_last_used")
     used = report_date(raw_last)
-    last = LastUse.used(used) if used else LastUse.never() if raw_last in ("no_information", "N/A") else LastUse.unknown()
+    last = (
+        LastUse.used(used) if used else LastUse.never() if raw_last in ("no_information", "N/A") else LastUse.unknown()
+    )
     return Credential(
         id=f"{user['UserName']}/console-password",
         kind=CredentialKind.CONSOLE_PASSWORD,
@@ -211,7 +220,9 @@ def user_identity(
     if credentials.access_keys is not None:
         found += access_key_credentials(credentials.access_keys, credentials.key_use, report_row)
     if credentials.ssh_keys is not None:
-        found += _simple_credentials(credentials.ssh_keys, CredentialKind.SSH_KEY, "SSHPublicKeyId", "UploadDate", UNIT_SSH_KEYS)
+        found += _simple_credentials(
+            credentials.ssh_keys, CredentialKind.SSH_KEY, "SSHPublicKeyId", "UploadDate", UNIT_SSH_KEYS
+        )
     if credentials.service_credentials is not None:
         found += _simple_credentials(
             credentials.service_credentials,

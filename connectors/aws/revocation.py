@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from scanner.records import CredentialKind, Identity
 
-_DISABLE = {
-    CredentialKind.ACCESS_KEY: "aws iam update-access-key --user-name {user} --access-key-id {id} --status Inactive",
-    CredentialKind.SSH_KEY: "aws iam update-ssh-public-key --user-name {user} --ssh-public-key-id {id} --status Inactive",
-    CredentialKind.SERVICE_CREDENTIAL: (
-        "aws iam update-service-specific-credential --user-name {user} --service-specific-credential-id {id} --status Inactive"
-    ),
-    CredentialKind.SIGNING_CERTIFICATE: (
-        "aws iam update-signing-certificate --user-name {user} --certificate-id {id} --status Inactive"
-    ),
-    CredentialKind.CONSOLE_PASSWORD: "aws iam delete-login-profile --user-name {user}",
+_DEACTIVATE = {  # the command and the option naming the credential
+    CredentialKind.ACCESS_KEY: ("update-access-key", "--access-key-id"),
+    CredentialKind.SSH_KEY: ("update-ssh-public-key", "--ssh-public-key-id"),
+    CredentialKind.SERVICE_CREDENTIAL: ("update-service-specific-credential", "--service-specific-credential-id"),
+    CredentialKind.SIGNING_CERTIFICATE: ("update-signing-certificate", "--certificate-id"),
 }
 
 
@@ -26,9 +21,15 @@ def revocation_steps(identity: Identity) -> list[str]:
             f"aws iam update-assume-role-policy --role-name {identity.name} --policy-document file://trust.json",
             f"or delete the role once unused: aws iam delete-role --role-name {identity.name}",
         ]
-    steps = [
-        _DISABLE[c.kind].format(user=identity.name, id=c.id) + f"  {account}"
-        for c in identity.credentials
-        if c.active and c.kind in _DISABLE
-    ]
-    return steps + [f"then delete the user once nothing breaks: aws iam delete-user --user-name {identity.name}"]
+    steps = []
+    for credential in identity.credentials:
+        if not credential.active:
+            continue
+        if credential.kind is CredentialKind.CONSOLE_PASSWORD:
+            steps.append(f"aws iam delete-login-profile --user-name {identity.name}  {account}")
+        elif credential.kind in _DEACTIVATE:
+            command, option = _DEACTIVATE[credential.kind]
+            steps.append(
+                f"aws iam {command} --user-name {identity.name} {option} {credential.id} --status Inactive  {account}"
+            )
+    return [*steps, f"then delete the user once nothing breaks: aws iam delete-user --user-name {identity.name}"]

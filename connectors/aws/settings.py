@@ -34,7 +34,9 @@ class AwsSettings(BaseModel):
     profile: str | None = None
     region: str = "us-east-1"
     endpoint_url: str | None = Field(default=None, description="Defaults to AWS_ENDPOINT_URL, then AWS.")
-    max_attempts: int = Field(default=8, ge=1, le=20, description="botocore standard retry: attempts per call, the first included")
+    max_attempts: int = Field(
+        default=8, ge=1, le=20, description="botocore standard retry: attempts per call, the first included"
+    )
     credential_report_timeout: float = Field(default=120.0, gt=0)
     credential_report_poll: float = Field(default=2.0, gt=0)
     per_user_concurrency: int = Field(default=4, ge=1, le=16)

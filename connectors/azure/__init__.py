@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from contextlib import AbstractContextManager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
@@ -70,7 +70,7 @@ class AzureConnector(Connector):
                 runner.run(graph.aclose())
         objects = TenantObjects(
             tenant_id=scope.id,
-            now=datetime.now(timezone.utc),
+            now=datetime.now(UTC),
             grants=self._collect_grants(units, calls, credential),
             microsoft_tenants=frozenset(self.settings.microsoft_tenant_ids),
             **fetched,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from connectors.microsoft.auth import TOKEN_ENV
@@ -33,7 +33,7 @@ GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 
 def demo_tenant(now: datetime | None = None) -> Tenant:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
 
     def ago(days: int) -> datetime:
         return now - timedelta(days=days)

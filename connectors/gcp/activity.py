@@ -57,9 +57,7 @@ class LastAuthentication:
     unit: str
 
     @classmethod
-    def from_activities(
-        cls, activities: Iterable[dict[str, Any]] | None, unit: str
-    ) -> LastAuthentication:
+    def from_activities(cls, activities: Iterable[dict[str, Any]] | None, unit: str) -> LastAuthentication:
         if activities is None:
             return cls(None, unit)
         seen: dict[str, datetime] = {}

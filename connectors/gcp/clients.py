@@ -112,9 +112,7 @@ def _credentials(settings: GcpSettings) -> Credentials:
     return credentials
 
 
-def _iam_transport(
-    settings: GcpSettings, credentials: Credentials, calls: CallCounter
-) -> IAMGrpcTransport:
+def _iam_transport(settings: GcpSettings, credentials: Credentials, calls: CallCounter) -> IAMGrpcTransport:
     counting = _CountingInterceptor(calls)
     if settings.anonymous:
         channel = grpc.intercept_channel(grpc.insecure_channel(settings.iam_endpoint), counting)
@@ -123,14 +121,10 @@ def _iam_transport(
     def counted_channel(*args: Any, **kwargs: Any) -> grpc.Channel:
         return grpc.intercept_channel(IAMGrpcTransport.create_channel(*args, **kwargs), counting)
 
-    return IAMGrpcTransport(
-        host=settings.iam_endpoint, credentials=credentials, channel=counted_channel
-    )
+    return IAMGrpcTransport(host=settings.iam_endpoint, credentials=credentials, channel=counted_channel)
 
 
-def _activity_client(
-    settings: GcpSettings, credentials: Credentials, calls: CallCounter
-) -> httpx.Client:
+def _activity_client(settings: GcpSettings, credentials: Credentials, calls: CallCounter) -> httpx.Client:
     endpoint = settings.policyanalyzer_endpoint
     transport = RetryingTransport(
         httpx.HTTPTransport(proxy=_env_proxy(endpoint)),
@@ -185,9 +179,7 @@ class _CountingInterceptor(grpc.UnaryUnaryClientInterceptor):  # type: ignore[mi
     def __init__(self, calls: CallCounter) -> None:
         self._calls = calls
 
-    def intercept_unary_unary(
-        self, continuation: Callable[[Any, Any], Any], details: Any, request: Any
-    ) -> Any:
+    def intercept_unary_unary(self, continuation: Callable[[Any, Any], Any], details: Any, request: Any) -> Any:
         self._calls.add(f"iam.{details.method.rsplit('/', 1)[-1]}")
         return continuation(details, request)
 
@@ -220,8 +212,6 @@ class _CountingFolders(FoldersRestInterceptor):
     def __init__(self, calls: CallCounter) -> None:
         self._calls = calls
 
-    def pre_list_folders(
-        self, request: ListFoldersRequest, metadata: Metadata
-    ) -> tuple[ListFoldersRequest, Metadata]:
+    def pre_list_folders(self, request: ListFoldersRequest, metadata: Metadata) -> tuple[ListFoldersRequest, Metadata]:
         self._calls.add("resourcemanager.folders.list")
         return request, metadata

@@ -88,9 +88,7 @@ class GcpConnector(Connector):
 
 def fetch_project(clients: GcpClients, project: str, units: Units) -> ProjectData:
     """Run every unit of one project through the engine's ``units``."""
-    accounts = units.fetch(
-        service_accounts.UNIT, lambda: service_accounts.list_service_accounts(clients, project)
-    )
+    accounts = units.fetch(service_accounts.UNIT, lambda: service_accounts.list_service_accounts(clients, project))
     policy = units.fetch(iam_policy.UNIT, lambda: iam_policy.get_iam_policy(clients, project))
     if accounts is None:  # keys and last use of unknown accounts: not reached
         return ProjectData(None, {}, policy, None, None)
@@ -108,9 +106,7 @@ def fetch_project(clients: GcpClients, project: str, units: Units) -> ProjectDat
     )
 
 
-def _activities(
-    clients: GcpClients, project: str, units: Units, unit: str, kind: str
-) -> list[Payload] | None:
+def _activities(clients: GcpClients, project: str, units: Units, unit: str, kind: str) -> list[Payload] | None:
     found = units.fetch(unit, lambda: activity.query_activities(clients, project, kind))
     if found is not None:
         units.note(unit, activity.NOTE)

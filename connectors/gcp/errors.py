@@ -46,9 +46,7 @@ def api_error(response: httpx.Response) -> api.GoogleAPICallError:
     except ValueError:
         payload = {"error": {"message": response.text or "unknown error"}}
     request = response.request
-    error: api.GoogleAPICallError = api.format_http_response_error(
-        response, request.method, str(request.url), payload
-    )
+    error: api.GoogleAPICallError = api.format_http_response_error(response, request.method, str(request.url), payload)
     return error
 
 

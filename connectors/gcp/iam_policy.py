@@ -67,9 +67,7 @@ def role_summary(grants: Sequence[Grant]) -> tuple[tuple[str, ...], bool, list[s
     return roles, any(is_privileged(r) for r in roles), conditional
 
 
-def member_identities(
-    policy: dict[str, Any], context: ProjectContext, own_accounts: Collection[str]
-) -> list[Identity]:
+def member_identities(policy: dict[str, Any], context: ProjectContext, own_accounts: Collection[str]) -> list[Identity]:
     """The policy's members outside the organisation (see module docstring).
 
     ``own_accounts``: emails of the scanned project's service accounts, so its
@@ -120,20 +118,14 @@ def member_identity(
     )
 
 
-def _affiliation(
-    member: Member, context: ProjectContext, own_accounts: Collection[str]
-) -> Affiliation:
+def _affiliation(member: Member, context: ProjectContext, own_accounts: Collection[str]) -> Affiliation:
     """The party a member belongs to, and whether that party is outside the customer."""
     if member.type == "serviceAccount":
         project = home_project(member.value)
         if project is None:  # e.g. N-compute@developer.gserviceaccount.com
             internal = member.value in own_accounts
-            return Affiliation(
-                kind="gcp-service-account", value=member.value, external=not internal
-            )
-        return Affiliation(
-            kind="gcp-project", value=project, external=not context.is_internal_project(project)
-        )
+            return Affiliation(kind="gcp-service-account", value=member.value, external=not internal)
+        return Affiliation(kind="gcp-project", value=project, external=not context.is_internal_project(project))
     if member.domain is not None and member.type in ("user", "group", "domain"):
         return Affiliation(
             kind="gcp-domain",

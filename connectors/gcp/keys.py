@@ -37,9 +37,7 @@ def is_user_managed(key: dict[str, Any]) -> bool:
     return bool(key.get("keyType", "USER_MANAGED") == "USER_MANAGED")
 
 
-def normalize_key(
-    key: dict[str, Any], account_enabled: bool, last_used: LastUse, now: datetime
-) -> Credential:
+def normalize_key(key: dict[str, Any], account_enabled: bool, last_used: LastUse, now: datetime) -> Credential:
     """A key is active while it and its account are enabled and it has not expired."""
     expires = parse_time(key.get("validBeforeTime"))
     if expires is not None and expires.year >= NO_EXPIRY_YEAR:

@@ -62,9 +62,7 @@ class RetryingTransport(httpx.BaseTransport):
             self._sleep(wait)
             attempt += 1
 
-    def _wait(
-        self, response: httpx.Response, request: httpx.Request, attempt: int, elapsed: float
-    ) -> float | None:
+    def _wait(self, response: httpx.Response, request: httpx.Request, attempt: int, elapsed: float) -> float | None:
         """Seconds to wait before the next attempt, or None to return ``response``."""
         if not response.is_error or attempt >= self._settings.attempts:
             return None

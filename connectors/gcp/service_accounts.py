@@ -81,11 +81,7 @@ def normalize_service_account(
         enabled=enabled,
         privileged=privileged,
         permissions=permissions,
-        affiliations=(
-            Affiliation(
-                kind="gcp-project", value=home, external=not context.is_internal_project(home)
-            ),
-        ),
+        affiliations=(Affiliation(kind="gcp-project", value=home, external=not context.is_internal_project(home)),),
         credentials=credentials,
         details={k: v for k, v in details.items() if v is not None},
     )

@@ -57,8 +57,7 @@ class GcpSettings(BaseModel):
             remote = [e for e in self.endpoints() if not is_loopback(e)]
             if remote:
                 raise ValueError(
-                    "anonymous mode is for local emulators only; non-loopback endpoint(s): "
-                    + ", ".join(remote)
+                    "anonymous mode is for local emulators only; non-loopback endpoint(s): " + ", ".join(remote)
                 )
         return self
 

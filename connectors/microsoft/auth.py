@@ -21,7 +21,7 @@ from azure.core.credentials import AccessToken, TokenCredential
 
 from scanner.errors import ConfigError
 
-TOKEN_ENV = "NHI_SCAN_AZURE_ACCESS_TOKEN"
+TOKEN_ENV = "NHI_SCAN_AZURE_ACCESS_TOKEN"  # noqa: S105 (a variable name, not a secret)
 
 
 def is_loopback(url: str) -> bool:

@@ -24,7 +24,7 @@ from scanner.connector import ErrorKind
 from scanner.errors import ConfigError
 
 UNLICENSED_CODES = frozenset({"Authentication_RequestFromNonPremiumTenantOrB2CTenant"})
-EXPIRED_PAGE_TOKEN = "Directory_ExpiredPageToken"
+EXPIRED_PAGE_TOKEN = "Directory_ExpiredPageToken"  # noqa: S105 (an error code)
 _NOT_FOUND_CODES = frozenset({"Request_ResourceNotFound", "SubscriptionNotFound", "NotFound"})
 
 

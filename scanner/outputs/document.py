@@ -96,6 +96,8 @@ def run_document(run: RunResult) -> dict[str, Any]:
             "scopes": [scope_entry(scope) for scope in run.scopes],
             "api_calls": sum(scope.api_calls for scope in run.scopes),
         },
-        "identities": [identity_entry(j) for j in sorted(run.identities, key=lambda j: (j.identity.provider, j.identity.id))],
+        "identities": [
+            identity_entry(j) for j in sorted(run.identities, key=lambda j: (j.identity.provider, j.identity.id))
+        ],
         "findings": [finding_entry(f) for f in findings],
     }

@@ -44,7 +44,15 @@ def findings_csv(findings: list[dict[str, object]]) -> str:
 
 def findings_table(findings: list[Finding], title: str) -> Table:
     grid = Table(title=title, title_justify="left", show_lines=False, expand=True)
-    for column, ratio in (("severity", 1), ("rule", 2), ("identity", 3), ("partner", 1), ("owner", 2), ("status", 1), ("why", 5)):
+    for column, ratio in (
+        ("severity", 1),
+        ("rule", 2),
+        ("identity", 3),
+        ("partner", 1),
+        ("owner", 2),
+        ("status", 1),
+        ("why", 5),
+    ):
         grid.add_column(column, ratio=ratio, overflow="fold")
     ordered = sorted(findings, key=lambda f: (-f.severity.rank, f.rule, f.identity_name))
     for f in ordered:
@@ -52,7 +60,13 @@ def findings_table(findings: list[Finding], title: str) -> Table:
         status = f"{f.status} (kept)" if f.carried else f.status
         why = f.message + (f" [{f.reason}]" if f.reason else "")
         grid.add_row(
-            f"[{style}]{f.severity.value}[/]", f.rule, f"{f.provider}:{f.identity_name}", f.partner or "-", f.owner or "-", status, why
+            f"[{style}]{f.severity.value}[/]",
+            f.rule,
+            f"{f.provider}:{f.identity_name}",
+            f.partner or "-",
+            f.owner or "-",
+            status,
+            why,
         )
     return grid
 
@@ -74,7 +88,10 @@ def print_report(run: RunResult, console: Console) -> None:
     by_rule = Counter(f.rule for f in current)
     console.print(
         "open by severity: "
-        + (", ".join(f"{k} {by_severity[k]}" for k in ("critical", "high", "medium", "low") if by_severity[k]) or "none")
+        + (
+            ", ".join(f"{k} {by_severity[k]}" for k in ("critical", "high", "medium", "low") if by_severity[k])
+            or "none"
+        )
     )
     console.print("open by rule: " + (", ".join(f"{r} {n}" for r, n in sorted(by_rule.items())) or "none"))
 

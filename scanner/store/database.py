@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, event, text
@@ -137,7 +136,11 @@ class Store:
             )
 
     def _reconcile_identities(self, session: Session, run: RunResult, scope: ScopeResult) -> None:
-        judged = {j.identity.id: j for j in run.identities if j.connector == scope.connector and j.identity.scope == scope.scope.id}
+        judged = {
+            j.identity.id: j
+            for j in run.identities
+            if j.connector == scope.connector and j.identity.scope == scope.scope.id
+        }
         complete = scope.complete_units()
         existing = {
             row.identity_id: row
@@ -175,7 +178,9 @@ class Store:
         scanned = {(s.connector, s.scope.id): s for s in run.scopes}
         present = {(j.connector, j.identity.scope, j.identity.id) for j in run.identities}
         current = {f.id: f for f in run.findings}
-        previous = {row.id: row for row in session.exec(select(FindingRow).where(col(FindingRow.id).in_(list(current))))}
+        previous = {
+            row.id: row for row in session.exec(select(FindingRow).where(col(FindingRow.id).in_(list(current))))
+        }
 
         for finding in run.findings:
             row = previous.get(finding.id)
@@ -212,7 +217,9 @@ class Store:
             row.last_seen_run = run.id
             row.record = finding.model_dump(mode="json")
             session.add(row)
-            session.add(FindingEventRow(run_id=run.id, finding_id=row.id, status=finding.status, carried=finding.carried))
+            session.add(
+                FindingEventRow(run_id=run.id, finding_id=row.id, status=finding.status, carried=finding.carried)
+            )
             run.findings.append(finding)
 
     def _save_finding(self, session: Session, run: RunResult, finding: Finding, row: FindingRow | None) -> None:
@@ -262,7 +269,10 @@ class Store:
             if rule:
                 query = query.where(FindingRow.rule == rule)
             if run_id:
-                events = {e.finding_id: e for e in session.exec(select(FindingEventRow).where(FindingEventRow.run_id == run_id))}
+                events = {
+                    e.finding_id: e
+                    for e in session.exec(select(FindingEventRow).where(FindingEventRow.run_id == run_id))
+                }
                 query = query.where(col(FindingRow.id).in_(list(events)))
                 result = []
                 for row in session.exec(query):

@@ -67,7 +67,11 @@ def test_client_factory_refuses_a_mutating_call_before_it_is_sent(moto: Moto) ->
 
 
 def test_no_secret_in_store_outputs_or_logs(
-    moto: Moto, demo_estate: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+    moto: Moto,
+    demo_estate: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     from scanner import logs
 

@@ -30,8 +30,12 @@ def test_inventory_of_users_roles_and_every_credential_type(moto: Moto) -> None:
     seed.key("svc", 10, active=False)
     with seed.at(120):
         seed.iam.upload_ssh_public_key(UserName="svc", SSHPublicKeyBody="ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 test")
-    add_service_credential("123456789012", "svc", "ACCAEXAMPLE1", "codecommit.amazonaws.com", datetime(2026, 1, 2, tzinfo=UTC))
-    seed.role("partner-role", 300, trust({"AWS": "arn:aws:iam::111122223333:root"}), used_days_ago=4, policy="partner-admin")
+    add_service_credential(
+        "123456789012", "svc", "ACCAEXAMPLE1", "codecommit.amazonaws.com", datetime(2026, 1, 2, tzinfo=UTC)
+    )
+    seed.role(
+        "partner-role", 300, trust({"AWS": "arn:aws:iam::111122223333:root"}), used_days_ago=4, policy="partner-admin"
+    )
     seed.role("AWSServiceRoleForX", 300, trust({"Service": "x.amazonaws.com"}), path="/aws-service-role/x/")
 
     identities, recorder, calls = collect(moto)

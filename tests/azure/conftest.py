@@ -10,17 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-# msgraph-sdk warns (DeprecationWarning) while its request builders are being
-# defined, i.e. on import. Until pyproject's filterwarnings has this line, it is
-# added here: for the tests (ini line) and for this collection (filter now).
-MSGRAPH_FILTER = "ignore::DeprecationWarning:msgraph.*"
-warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"msgraph\.")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("filterwarnings", MSGRAPH_FILTER)
-
-from connectors.azure import AzureConnector
 from connectors.microsoft.auth import TOKEN_ENV
 from connectors.microsoft.emulator import BATCH_ITEM_HEADER, MicrosoftEmulator, Subscription, Tenant
 from connectors.microsoft.emulator import tenant as seed
@@ -33,6 +22,16 @@ SUB_A = "22222222-aaaa-4bbb-8ccc-00000000000a"
 SUB_B = "22222222-aaaa-4bbb-8ccc-00000000000b"
 NOW = datetime.now(UTC)
 FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
+MSGRAPH_FILTER = "ignore::DeprecationWarning:msgraph.*"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """msgraph-sdk warns (DeprecationWarning) while defining its request builders,
+    i.e. on import. Until pyproject's filterwarnings has MSGRAPH_FILTER, add it for
+    the tests (ini line) and for the rest of this collection (filter now). This
+    conftest must therefore not import msgraph itself (connectors.azure does)."""
+    config.addinivalue_line("filterwarnings", MSGRAPH_FILTER)
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"msgraph\.")
 
 
 def ago(days: float) -> datetime:
@@ -50,6 +49,8 @@ class Scan:
 
 
 def collect(settings: dict[str, object], retry: RetryPolicy = FAST_RETRY) -> Scan:
+    from connectors.azure import AzureConnector
+
     connector = AzureConnector(settings)
     [scope] = connector.scopes()
     units = UnitRecorder(connector, retry)

@@ -59,7 +59,7 @@ def test_graph_and_arm_paging_give_the_unpaged_result(emulate, kit) -> None:
     assert paged.calls.by_operation["GET /v1.0/applications"] == 4  # 7 apps, 2 a page
     assert paged.calls.by_operation["GET /v1.0/servicePrincipals"] == 4  # 8 principals
     assert paged.calls.by_operation[
-        f"GET /subscriptions/{{id}}/providers/Microsoft.Authorization/roleAssignments"
+        "GET /subscriptions/{id}/providers/Microsoft.Authorization/roleAssignments"
     ] == 3  # 6 assignments
     assert whole.calls.by_operation["GET /v1.0/applications"] == 1
 

@@ -154,7 +154,9 @@ def test_role_assignments_grouped_with_role_names() -> None:
     definition = f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
     rows = [
         RoleAssignmentRow("P1", definition + "8E3AF657-A8FF-443C-A75C-2FE8C4BCB635", f"/subscriptions/{SUB}"),
-        RoleAssignmentRow("p1", definition + "11111111-2222-3333-4444-555555555555", f"/subscriptions/{SUB}/resourceGroups/x"),
+        RoleAssignmentRow(
+            "p1", definition + "11111111-2222-3333-4444-555555555555", f"/subscriptions/{SUB}/resourceGroups/x"
+        ),
     ]
     grants = grants_by_principal(SUB, rows, {"8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner"})
     assert [g.describe() for g in grants["p1"]] == [

@@ -32,7 +32,20 @@ def invoke(*args: str) -> Any:
 
 def scan_json(tmp_path: Path, db: str, *extra: str) -> tuple[int, dict[str, Any]]:
     out = tmp_path / "report.json"
-    result = invoke("scan", "--registry", str(REGISTRY), "--connector", "aws", "--format", "json", "--output", str(out), "--db", db, *extra)
+    result = invoke(
+        "scan",
+        "--registry",
+        str(REGISTRY),
+        "--connector",
+        "aws",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+        "--db",
+        db,
+        *extra,
+    )
     return result.exit_code, json.loads(out.read_text())
 
 
@@ -48,7 +61,20 @@ def test_json_document_contract(tmp_path: Path, estate: str) -> None:
 
     identities = {i["name"]: i for i in document["identities"]}
     deployer = identities["ci-deployer"]
-    for key in ("id", "provider", "kind", "scope", "name", "created", "last_used", "enabled", "partner", "owner", "attribution", "credentials"):
+    for key in (
+        "id",
+        "provider",
+        "kind",
+        "scope",
+        "name",
+        "created",
+        "last_used",
+        "enabled",
+        "partner",
+        "owner",
+        "attribution",
+        "credentials",
+    ):
         assert key in deployer
     assert deployer["id"] == "arn:aws:iam::123456789012:user/ci-deployer"
     assert (deployer["partner"], deployer["owner"]) == ("globex", "bob@example.com")
@@ -58,7 +84,20 @@ def test_json_document_contract(tmp_path: Path, estate: str) -> None:
 
     findings = {(f["rule"], f["identity"].rsplit("/", 1)[-1]): f for f in document["findings"]}
     orphan = findings[("orphaned-identity", "acme-sync")]
-    for key in ("id", "rule", "severity", "identity", "credential", "partner", "owner", "reason", "status", "message", "remediation", "frameworks"):
+    for key in (
+        "id",
+        "rule",
+        "severity",
+        "identity",
+        "credential",
+        "partner",
+        "owner",
+        "reason",
+        "status",
+        "message",
+        "remediation",
+        "frameworks",
+    ):
         assert key in orphan
     assert orphan["reason"] == "partner-offboarded" and orphan["status"] == "new"
     assert orphan["severity"] == "critical" and orphan["partner"] == "acme" and orphan["owner"] == "alice@example.com"
@@ -70,7 +109,9 @@ def test_statuses_across_runs_and_resolved_in_document(tmp_path: Path, estate: s
     db = f"sqlite:///{tmp_path}/h.db"
     _, first = scan_json(tmp_path, db)
     _, second = scan_json(tmp_path, db)
-    assert {f["id"]: f["status"] for f in second["findings"]} == dict.fromkeys((f["id"] for f in first["findings"]), "open")
+    assert {f["id"]: f["status"] for f in second["findings"]} == dict.fromkeys(
+        (f["id"] for f in first["findings"]), "open"
+    )
 
     moto.seeder().iam.delete_access_key(UserName="ci-deployer", AccessKeyId=estate)
     _, third = scan_json(tmp_path, db)
@@ -80,7 +121,9 @@ def test_statuses_across_runs_and_resolved_in_document(tmp_path: Path, estate: s
 
     history = invoke("findings", "--db", db, "--rule", "multiple-active-credentials", "--format", "json")
     assert [f["status"] for f in json.loads(history.output)] == ["resolved"]
-    by_partner = json.loads(invoke("findings", "--db", db, "--partner", "acme", "--status", "open", "--format", "json").output)
+    by_partner = json.loads(
+        invoke("findings", "--db", db, "--partner", "acme", "--status", "open", "--format", "json").output
+    )
     assert by_partner and {f["partner"] for f in by_partner} == {"acme"}
 
 
@@ -108,7 +151,9 @@ def test_bad_registry_exits_2_and_stores_nothing(tmp_path: Path, estate: str) ->
 def test_bad_config_exits_2_naming_the_line(tmp_path: Path) -> None:
     config = tmp_path / "nhi.yaml"
     config.write_text("connectors:\n  aws:\n    accounts:\n      - {id: '12', role_arn: nope}\n")
-    result = CliRunner().invoke(app, ["scan", "--config", str(config), "--registry", str(REGISTRY), "--db", "sqlite://"])
+    result = CliRunner().invoke(
+        app, ["scan", "--config", str(config), "--registry", str(REGISTRY), "--db", "sqlite://"]
+    )
     assert result.exit_code == 2
     assert "connectors.aws.accounts.0.id" in result.output
 
@@ -123,16 +168,22 @@ def test_failed_scan_exits_3(tmp_path: Path, estate: str, moto: Moto) -> None:
 
 def test_sweep_lists_partner_holdings_and_gates(tmp_path: Path, estate: str, moto: Moto) -> None:
     db = f"sqlite:///{tmp_path}/h.db"
-    result = invoke("sweep", "--partner", "acme", "--registry", str(REGISTRY), "--connector", "aws", "--format", "json", "--db", db)
+    result = invoke(
+        "sweep", "--partner", "acme", "--registry", str(REGISTRY), "--connector", "aws", "--format", "json", "--db", db
+    )
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert report["active"] == 1 and [h["name"] for h in report["holdings"]] == ["acme-sync"]
-    assert any("update-access-key" in step and "--status Inactive" in step for step in report["holdings"][0]["revocation"])
+    assert any(
+        "update-access-key" in step and "--status Inactive" in step for step in report["holdings"][0]["revocation"]
+    )
 
     seeder = moto.seeder()
     for key in seeder.iam.list_access_keys(UserName="acme-sync")["AccessKeyMetadata"]:
         seeder.iam.update_access_key(UserName="acme-sync", AccessKeyId=key["AccessKeyId"], Status="Inactive")
-    cleared = invoke("sweep", "--partner", "acme", "--registry", str(REGISTRY), "--connector", "aws", "--format", "json", "--db", db)
+    cleared = invoke(
+        "sweep", "--partner", "acme", "--registry", str(REGISTRY), "--connector", "aws", "--format", "json", "--db", db
+    )
     assert cleared.exit_code == 0 and json.loads(cleared.output)["active"] == 0
 
     unknown = CliRunner().invoke(app, ["sweep", "--partner", "nobody", "--registry", str(REGISTRY), "--db", db])
@@ -142,7 +193,9 @@ def test_sweep_lists_partner_holdings_and_gates(tmp_path: Path, estate: str, mot
 @pytest.mark.parametrize("fmt", ["csv", "ocsf", "table"])
 def test_other_formats(tmp_path: Path, estate: str, fmt: str) -> None:
     out = tmp_path / f"report.{fmt}"
-    result = invoke("scan", "--registry", str(REGISTRY), "--format", fmt, "--output", str(out), "--db", f"sqlite:///{tmp_path}/h.db")
+    result = invoke(
+        "scan", "--registry", str(REGISTRY), "--format", fmt, "--output", str(out), "--db", f"sqlite:///{tmp_path}/h.db"
+    )
     assert result.exit_code == 0
     text = out.read_text()
     assert "acme-sync" in text

@@ -86,7 +86,7 @@ def test_each_error_names_file_line_and_field(
 
 
 def test_duplicate_ids_and_assignments_are_errors(tmp_path: Path) -> None:
-    text = VALID + "  - identity: \"arn:aws:iam::123456789012:user/ci\"\n    owner: alice@example.com\n"
+    text = VALID + '  - identity: "arn:aws:iam::123456789012:user/ci"\n    owner: alice@example.com\n'
     text = text.replace("  - id: carol@example.com", "  - id: ALICE@example.com")
     message = error_of(tmp_path, text)
     assert "owners[1].id: duplicate id" in message
@@ -115,7 +115,9 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     runner = CliRunner()
     good = runner.invoke(app, ["registry", "validate", str(write(tmp_path, VALID))])
     assert good.exit_code == 0 and "valid: 2 owners, 1 partners" in good.output
-    bad = runner.invoke(app, ["registry", "validate", str(write(tmp_path, VALID.replace("partner: acme", "partner: x")))])
+    bad = runner.invoke(
+        app, ["registry", "validate", str(write(tmp_path, VALID.replace("partner: acme", "partner: x")))]
+    )
     assert bad.exit_code == 2
     assert "registry.yaml:17: assignments[0].partner" in bad.output
 

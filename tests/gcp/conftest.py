@@ -91,9 +91,7 @@ def small_estate() -> Estate:
             Account("globex-monitoring", disabled=True),
         ],
         bindings=[
-            Binding(
-                "roles/editor", ["serviceAccount:acme-deployer@corp-prod.iam.gserviceaccount.com"]
-            ),
+            Binding("roles/editor", ["serviceAccount:acme-deployer@corp-prod.iam.gserviceaccount.com"]),
             Binding("roles/viewer", ["user:dev@globex.example", "user:me@corp.example"]),
         ],
     )

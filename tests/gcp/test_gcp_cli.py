@@ -97,9 +97,7 @@ def test_scan_reports_gcp_identities_and_findings_with_partner_and_owner(demo, t
     }
     disabled = "legacy-batch@corp-prod.iam.gserviceaccount.com"
     assert ("stale-identity", disabled, None) not in findings  # disabled is not stale
-    assert not any(
-        i == "globex-monitoring@corp-prod.iam.gserviceaccount.com" for _, i, _ in findings
-    )
+    assert not any(i == "globex-monitoring@corp-prod.iam.gserviceaccount.com" for _, i, _ in findings)
 
 
 def test_a_failed_project_keeps_earlier_findings_open(demo, tmp_path):

@@ -4,8 +4,10 @@ and httpx clients, against the local emulators."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from connectors.gcp import GcpConnector
 from connectors.gcp.emulator import Account, Binding, Estate, Folder, Key, Project, faults, running
@@ -66,11 +68,7 @@ def _paged_estate(accounts: int) -> Estate:
                 accounts=[
                     Account(
                         f"svc-{n}",
-                        keys=[
-                            Key(
-                                key_id(f"svc-{n}"), now - timedelta(days=10), last_authenticated=now
-                            )
-                        ],
+                        keys=[Key(key_id(f"svc-{n}"), now - timedelta(days=10), last_authenticated=now)],
                         last_authenticated=now - timedelta(days=n),
                     )
                     for n in range(accounts)
@@ -93,9 +91,7 @@ def test_service_accounts_and_activities_over_several_pages(collect):
     assert len(accounts) == 7
     assert all(i.last_used.state == "used" for i in accounts)
     assert all(c.last_used.state == "used" for i in accounts for c in i.credentials)
-    assert (
-        result.calls.by_operation["policyanalyzer.serviceAccountKeyLastAuthentication.query"] == 4
-    )
+    assert result.calls.by_operation["policyanalyzer.serviceAccountKeyLastAuthentication.query"] == 4
     assert result.calls.by_operation["policyanalyzer.serviceAccountLastAuthentication.query"] == 4
 
 
@@ -134,15 +130,10 @@ def test_throttling_is_retried_and_changes_nothing(emulators, settings, collect)
     assert throttled.calls.by_operation["iam.ListServiceAccounts"] == 3
     assert throttled.calls.by_operation["iam.ListServiceAccountKeys"] == 4
     assert throttled.calls.by_operation["resourcemanager.projects.getIamPolicy"] == 4
-    assert (
-        throttled.calls.by_operation["policyanalyzer.serviceAccountKeyLastAuthentication.query"]
-        == 3
-    )
+    assert throttled.calls.by_operation["policyanalyzer.serviceAccountKeyLastAuthentication.query"] == 3
 
 
-def test_disabled_policy_analyzer_skips_its_units_and_last_use_is_unknown(
-    emulators, settings, collect
-):
+def test_disabled_policy_analyzer_skips_its_units_and_last_use_is_unknown(emulators, settings, collect):
     disabled = faults.service_disabled("policyanalyzer.googleapis.com", "Policy Analyzer API")
     emulators.policy_analyzer.fail("GET", "activities:query", disabled.http_response(), times=99)
     result = collect(settings, "corp-prod")
@@ -159,9 +150,7 @@ def test_disabled_policy_analyzer_skips_its_units_and_last_use_is_unknown(
     acme = result.by_id()[ACME]
     assert acme.last_used.state == "unknown"  # unknown, not never
     assert {c.last_used.state for c in acme.credentials} == {"unknown"}
-    assert (
-        result.calls.by_operation["policyanalyzer.serviceAccountKeyLastAuthentication.query"] == 1
-    )
+    assert result.calls.by_operation["policyanalyzer.serviceAccountKeyLastAuthentication.query"] == 1
 
 
 def test_disabled_iam_api_skips_the_listing(emulators, settings, collect):
@@ -249,9 +238,7 @@ def test_read_only_and_no_key_material(emulators, collect):
         collect(estate_settings, scope.id)
     assert set(emulators.iam.methods) == {"ListServiceAccounts", "ListServiceAccountKeys"}
     key_requests = [r for m, r in emulators.iam.requests if m == "ListServiceAccountKeys"]
-    assert key_requests and all(
-        [t.name for t in r.key_types] == ["USER_MANAGED"] for r in key_requests
-    )
+    assert key_requests and all([t.name for t in r.key_types] == ["USER_MANAGED"] for r in key_requests)
     rm = {(r.method, r.path) for r in emulators.resource_manager.requests}
     assert rm == {
         ("POST", "/v3/projects/corp-prod:getIamPolicy"),
@@ -262,9 +249,20 @@ def test_read_only_and_no_key_material(emulators, collect):
     assert all("authorization" not in r.headers for r in emulators.policy_analyzer.requests)
 
 
-@pytest.mark.parametrize(
-    "method", ["DeleteServiceAccount", "GetServiceAccountKey", "CreateServiceAccountKey"]
-)
+def test_every_operation_is_in_the_shipped_role(settings, collect):
+    role = yaml.safe_load((Path(__file__).parents[2] / "config" / "gcp-role.yaml").read_text())
+    permissions = {
+        "iam.ListServiceAccounts": "iam.serviceAccounts.list",
+        "iam.ListServiceAccountKeys": "iam.serviceAccountKeys.list",
+        "resourcemanager.projects.getIamPolicy": "resourcemanager.projects.getIamPolicy",
+    }
+    used = set(collect(settings, "corp-prod").calls.by_operation)
+    needed = {permissions.get(op) or op.replace(".query", "Activities.query") for op in used}
+    assert needed <= set(role["includedPermissions"])
+    assert "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query" in needed
+
+
+@pytest.mark.parametrize("method", ["DeleteServiceAccount", "GetServiceAccountKey", "CreateServiceAccountKey"])
 def test_the_read_only_proof_would_catch_another_method(emulators, method):
     """The emulator logs a method it does not serve, so the proof above can fail."""
     import grpc
@@ -272,9 +270,7 @@ def test_the_read_only_proof_would_catch_another_method(emulators, method):
     from google.cloud.iam_admin_v1 import IAMClient
     from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 
-    client = IAMClient(
-        transport=IAMGrpcTransport(channel=grpc.insecure_channel(emulators.iam.target))
-    )
+    client = IAMClient(transport=IAMGrpcTransport(channel=grpc.insecure_channel(emulators.iam.target)))
     name = f"projects/corp-prod/serviceAccounts/{ACME}"
     call = {
         "DeleteServiceAccount": lambda: client.delete_service_account(name=name),

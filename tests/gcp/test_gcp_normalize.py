@@ -53,9 +53,7 @@ def test_service_account_fields(payload, context):
     assert identity.tags == {}
     assert identity.privileged is True
     assert identity.permissions == ("roles/editor",)
-    assert [(a.kind, a.value, a.external) for a in identity.affiliations] == [
-        ("gcp-project", "corp-prod", False)
-    ]
+    assert [(a.kind, a.value, a.external) for a in identity.affiliations] == [("gcp-project", "corp-prod", False)]
     assert identity.details["display_name"] == "Acme CI deployer"
     # the account's own last authentication (May 4) is later than its key's (May 2)
     assert identity.last_used.state == "used"
@@ -148,42 +146,30 @@ def test_partner_user_with_editor(payload, context):
     assert user.permissions == ("roles/editor", "roles/logging.viewer")
     assert user.privileged is True
     assert user.details["conditional_roles"] == ["roles/logging.viewer if until offboarding"]
-    assert [(a.kind, a.value, a.external) for a in user.affiliations] == [
-        ("gcp-domain", "globex.example", True)
-    ]
+    assert [(a.kind, a.value, a.external) for a in user.affiliations] == [("gcp-domain", "globex.example", True)]
     assert user.last_used.state == "unknown"
     assert user.enabled is True
 
 
 def test_other_project_service_account(payload, context):
-    member = _members(payload, context)[
-        "serviceAccount:acme-pipeline@acme-tools-prod.iam.gserviceaccount.com"
-    ]
+    member = _members(payload, context)["serviceAccount:acme-pipeline@acme-tools-prod.iam.gserviceaccount.com"]
     assert member.name == "acme-pipeline"
     assert member.aliases == ("acme-pipeline@acme-tools-prod.iam.gserviceaccount.com",)
-    assert [(a.kind, a.value, a.external) for a in member.affiliations] == [
-        ("gcp-project", "acme-tools-prod", True)
-    ]
+    assert [(a.kind, a.value, a.external) for a in member.affiliations] == [("gcp-project", "acme-tools-prod", True)]
     assert member.privileged is True  # serviceAccountTokenCreator
 
 
 def test_deleted_members_are_reported_even_from_inside(payload, context):
     members = _members(payload, context)
-    account = members[
-        "deleted:serviceAccount:initech-sync@corp-prod.iam.gserviceaccount.com?uid=112233445566778899001"
-    ]
+    account = members["deleted:serviceAccount:initech-sync@corp-prod.iam.gserviceaccount.com?uid=112233445566778899001"]
     assert account.kind == "gcp-deleted-member"
     assert account.enabled is True
     assert account.details["deleted"] is True
     assert account.details["uid"] == "112233445566778899001"
     assert account.name == "initech-sync"
-    assert [(a.kind, a.value, a.external) for a in account.affiliations] == [
-        ("gcp-project", "corp-prod", False)
-    ]
+    assert [(a.kind, a.value, a.external) for a in account.affiliations] == [("gcp-project", "corp-prod", False)]
     user = members["deleted:user:former@initech.example?uid=998877665544332211"]
-    assert [(a.kind, a.value, a.external) for a in user.affiliations] == [
-        ("gcp-domain", "initech.example", True)
-    ]
+    assert [(a.kind, a.value, a.external) for a in user.affiliations] == [("gcp-domain", "initech.example", True)]
 
 
 def test_public_principal_agent_and_domain_members(payload, context):
@@ -256,7 +242,5 @@ def test_privileged_roles(role, privileged):
 
 
 def test_parse_time():
-    assert parse_time("2025-01-10T12:00:00.123456789Z") == datetime(
-        2025, 1, 10, 12, 0, 0, 123456, tzinfo=UTC
-    )
+    assert parse_time("2025-01-10T12:00:00.123456789Z") == datetime(2025, 1, 10, 12, 0, 0, 123456, tzinfo=UTC)
     assert parse_time(None) is None

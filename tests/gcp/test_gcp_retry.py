@@ -39,9 +39,7 @@ def test_429_waits_for_retry_after_then_succeeds():
 
 
 def test_retry_after_is_capped_by_the_maximum_delay():
-    client, _sent, slept = _transport(
-        [faults.quota_exceeded("p", retry_after=3600), None], maximum=2.0
-    )
+    client, _sent, slept = _transport([faults.quota_exceeded("p", retry_after=3600), None], maximum=2.0)
     assert client.get("/v1/x").status_code == 200
     assert slept == [2.0]
 

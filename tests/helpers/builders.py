@@ -59,7 +59,11 @@ def credential(
     expires: float | None = None,
 ) -> Credential:
     last_used = (
-        LastUse.unknown() if used == "unknown" else LastUse.never() if used is None else LastUse.used(days_ago(float(used)))
+        LastUse.unknown()
+        if used == "unknown"
+        else LastUse.never()
+        if used is None
+        else LastUse.used(days_ago(float(used)))
     )
     return Credential(
         id=cid,

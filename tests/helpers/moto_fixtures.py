@@ -6,9 +6,9 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from helpers.moto import Moto
 
 from connectors.aws.emulator import SERVICE_CREDENTIALS, MotoTraffic, moto_server
+from helpers.moto import Moto
 
 
 @pytest.fixture(scope="session")
@@ -20,8 +20,8 @@ def moto_session() -> Iterator[Moto]:
 
 @pytest.fixture
 def moto(moto_session: Moto) -> Moto:
-    request = urllib.request.Request(f"{moto_session.endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(request).close()  # noqa: S310 - loopback moto server
+    request = urllib.request.Request(f"{moto_session.endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(request).close()  # noqa: S310 - loopback
     SERVICE_CREDENTIALS.clear()
     moto_session.traffic.actions.clear()
     moto_session.traffic.faults.clear()

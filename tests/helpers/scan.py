@@ -26,6 +26,4 @@ def scan(
 
 def by_rule(run: RunResult, rule: str) -> dict[str, Finding]:
     """Findings of one rule, keyed by identity name (plus credential id when set)."""
-    return {
-        f.identity_name + (f"/{f.credential}" if f.credential else ""): f for f in run.findings if f.rule == rule
-    }
+    return {f.identity_name + (f"/{f.credential}" if f.credential else ""): f for f in run.findings if f.rule == rule}

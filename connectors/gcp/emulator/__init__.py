@@ -51,9 +51,7 @@ class Emulators:
 @contextmanager
 def running(estate: Estate) -> Iterator[Emulators]:
     """Start the three emulators on ``estate``; stop them on exit."""
-    emulators = Emulators(
-        IamEmulator(estate), ResourceManagerEmulator(estate), PolicyAnalyzerEmulator(estate)
-    )
+    emulators = Emulators(IamEmulator(estate), ResourceManagerEmulator(estate), PolicyAnalyzerEmulator(estate))
     with ExitStack() as stack:
         for server in (emulators.iam, emulators.resource_manager, emulators.policy_analyzer):
             stack.enter_context(server)

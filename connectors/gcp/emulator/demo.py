@@ -95,9 +95,7 @@ def demo_estate(now: datetime | None = None) -> Estate:
                 f"deleted:{sa('initech-sync')}?uid=112233445566778899001",
             ],
         ),
-        Binding(
-            "roles/viewer", ["user:someone@unknown-contractor.example", sa("reporting-exporter")]
-        ),
+        Binding("roles/viewer", ["user:someone@unknown-contractor.example", sa("reporting-exporter")]),
         Binding(
             "roles/logging.viewer",
             ["user:analyst@initech.example"],

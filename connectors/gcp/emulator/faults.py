@@ -46,16 +46,10 @@ class Fault:
         details = []
         if self.reason:
             info = any_pb2.Any()
-            info.Pack(
-                error_details_pb2.ErrorInfo(
-                    reason=self.reason, domain=self.domain, metadata=self.metadata
-                )
-            )
+            info.Pack(error_details_pb2.ErrorInfo(reason=self.reason, domain=self.domain, metadata=self.metadata))
             details.append(info)
         code = code_pb2.Code.Value(self.status)
-        return rpc_status.to_status(
-            status_pb2.Status(code=code, message=self.message, details=details)
-        )
+        return rpc_status.to_status(status_pb2.Status(code=code, message=self.message, details=details))
 
     def http_response(self) -> Response:
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
@@ -69,9 +63,7 @@ class Fault:
                 }
             ]
         if self.legacy_reason:
-            error["errors"] = [
-                {"message": self.message, "domain": "usageLimits", "reason": self.legacy_reason}
-            ]
+            error["errors"] = [{"message": self.message, "domain": "usageLimits", "reason": self.legacy_reason}]
         headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
         return Response(self.code, {"error": error}, headers)
 

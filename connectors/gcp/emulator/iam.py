@@ -58,9 +58,7 @@ class IamEmulator:
             ),
         }
         # no SO_REUSEPORT: another process's emulator could otherwise share the port
-        self._server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=8), options=[("grpc.so_reuseport", 0)]
-        )
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=[("grpc.so_reuseport", 0)])
         self._server.add_generic_rpc_handlers([_Handler(self)])
         self.port = self._server.add_insecure_port("127.0.0.1:0")
 
@@ -125,9 +123,7 @@ class IamEmulator:
                 return injected.fault
         return None
 
-    def _list_service_accounts(
-        self, request: types.ListServiceAccountsRequest
-    ) -> types.ListServiceAccountsResponse:
+    def _list_service_accounts(self, request: types.ListServiceAccountsRequest) -> types.ListServiceAccountsResponse:
         project = self.estate.project(request.name.removeprefix("projects/"))
         if project is None:
             raise Rejected(not_found(f"Project {request.name} not found."))
@@ -161,9 +157,7 @@ class IamEmulator:
         wanted = {types.ListServiceAccountKeysRequest.KeyType(t).name for t in request.key_types}
         email = account.email(project.id)
         return types.ListServiceAccountKeysResponse(
-            keys=[
-                _key(project.id, email, k) for k in account.keys if not wanted or k.type in wanted
-            ]
+            keys=[_key(project.id, email, k) for k in account.keys if not wanted or k.type in wanted]
         )
 
 

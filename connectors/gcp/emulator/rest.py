@@ -44,9 +44,7 @@ class ResourceManagerEmulator(LoopbackServer):
                 entry["condition"] = binding.condition
             bindings.append(entry)
         conditional = any(b.condition for b in project.bindings)
-        return Response(
-            200, {"version": 3 if conditional else 1, "etag": "BwYAAAAAAAA=", "bindings": bindings}
-        )
+        return Response(200, {"version": 3 if conditional else 1, "etag": "BwYAAAAAAAA=", "bindings": bindings})
 
     def _list_projects(self, request: Request) -> Response:
         parent = request.query.get("parent", "")
@@ -59,10 +57,7 @@ class ResourceManagerEmulator(LoopbackServer):
         parent = request.query.get("parent", "")
         children = [f for f in self.estate.folders if f.parent == parent]
         items, token = page(children, request.query.get("pageToken"), self._size(request))
-        folders = [
-            {"name": f.name, "parent": f.parent, "displayName": f.name, "state": "ACTIVE"}
-            for f in items
-        ]
+        folders = [{"name": f.name, "parent": f.parent, "displayName": f.name, "state": "ACTIVE"} for f in items]
         return Response(200, {"folders": folders, **({"nextPageToken": token} if token else {})})
 
     def _size(self, request: Request) -> int:
@@ -128,9 +123,7 @@ def _activities(project: Project, kind: str) -> list[dict[str, Any]]:
     return records
 
 
-def _activity(
-    kind: str, name: str, when: datetime, subject_key: str, subject: dict[str, str]
-) -> dict[str, Any]:
+def _activity(kind: str, name: str, when: datetime, subject_key: str, subject: dict[str, str]) -> dict[str, Any]:
     day = datetime.combine(when.astimezone(UTC).date(), _PACIFIC_MIDNIGHT, UTC)
     return {
         "activityType": kind,

@@ -25,7 +25,7 @@ __all__ = [
     "throttled",
 ]
 
-DEFAULT_TOKEN = "nhi-scan-emulator-token"
+DEFAULT_TOKEN = "nhi-scan-emulator-token"  # noqa: S105 (the loopback emulator's own)
 
 
 class MicrosoftEmulator:

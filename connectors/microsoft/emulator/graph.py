@@ -18,7 +18,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from connectors.loopback import Handler, Request, Response, page
@@ -35,7 +35,7 @@ def graph_error(status: int, code: str, message: str, headers: dict[str, str] | 
     """A Graph error response, body as Graph sends it."""
     request_id = str(uuid.uuid4())
     inner = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
         "request-id": request_id,
         "client-request-id": request_id,
     }
@@ -166,8 +166,10 @@ class GraphApi:
         app = next((a for a in self.tenant.applications if a["id"] == request.params["id"]), None)
         if app is None:
             return graph_error(
-                404, "Request_ResourceNotFound",
-                f"Resource '{request.params['id']}' does not exist or one of its queried reference-property objects are not present.",
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{request.params['id']}' does not exist or one of its queried "
+                "reference-property objects are not present.",
             )
         select = _split(request.query.get("$select"))
         rows = [_pick(f, select) if select else f for f in app.get("federatedIdentityCredentials", [])]

@@ -13,7 +13,7 @@ import base64
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 JSON = dict[str, Any]
@@ -75,7 +75,7 @@ def new_id() -> str:
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def user(upn: str, mail: str | None = None, display_name: str | None = None) -> JSON:
