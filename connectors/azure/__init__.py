@@ -25,7 +25,7 @@ from connectors.azure.identities import TenantObjects, build_identities
 from connectors.azure.role_assignments import Grant, fetch_grants, unit_name
 from connectors.azure.settings import AzureSettings
 from connectors.microsoft.arm import open_authorization
-from connectors.microsoft.auth import credential_for, static_token
+from connectors.microsoft.auth import close_credential, credential_for, static_token
 from connectors.microsoft.errors import classify
 from connectors.microsoft.graph import GraphSession, open_graph
 from scanner.connector import CallCounter, Connector, ErrorKind, Scope, Units
@@ -55,23 +55,27 @@ class AzureConnector(Connector):
 
     def scopes(self) -> list[Scope]:
         tenant = self.settings.tenant_id
-        return [Scope(self.name, tenant, tenant, {"subscriptions": list(self.settings.subscriptions)})]
+        return [Scope(self.name, tenant, tenant)]
 
     def classify(self, error: BaseException) -> ErrorKind:
         return classify(error)
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
         credential = credential_for(self._endpoints())
-        with asyncio.Runner() as runner:
-            graph = open_graph(self.settings.graph_endpoint, credential, calls, self.settings.max_retries)
-            try:
-                fetched = _GraphUnits(units, runner, graph).fetch_all()
-            finally:
-                runner.run(graph.aclose())
+        try:
+            with asyncio.Runner() as runner:
+                graph = open_graph(self.settings.graph_endpoint, credential, calls, self.settings.max_retries)
+                try:
+                    fetched = _GraphUnits(units, runner, graph).fetch_all()
+                finally:
+                    runner.run(graph.aclose())
+            grants = self._collect_grants(units, calls, credential)
+        finally:
+            close_credential(credential)
         objects = TenantObjects(
             tenant_id=scope.id,
             now=datetime.now(UTC),
-            grants=self._collect_grants(units, calls, credential),
+            grants=grants,
             microsoft_tenants=frozenset(self.settings.microsoft_tenant_ids),
             **fetched,
         )

@@ -14,6 +14,7 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.authorization import AuthorizationManagementClient
 
 from connectors.microsoft.auth import StaticTokenCredential, is_loopback
@@ -25,24 +26,24 @@ RETRY_BACKOFF_MAX = 60
 TIMEOUT = 60
 
 
-class _CountingPolicy(SansIOHTTPPolicy):  # type: ignore[misc]
+class _CountingPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     """Counts each request actually sent, retries included."""
 
     def __init__(self, calls: CallCounter) -> None:
         self._calls = calls
 
-    def on_request(self, request: PipelineRequest) -> None:
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         http = request.http_request
         self._calls.add(operation_name(http.method, http.url))
 
 
-class _StaticBearerPolicy(SansIOHTTPPolicy):  # type: ignore[misc]
+class _StaticBearerPolicy(SansIOHTTPPolicy[HttpRequest, HttpResponse]):
     """Sets the emulator's static token (loopback only; see ``auth``)."""
 
     def __init__(self, credential: StaticTokenCredential) -> None:
         self._credential = credential
 
-    def on_request(self, request: PipelineRequest) -> None:
+    def on_request(self, request: PipelineRequest[HttpRequest]) -> None:
         token = self._credential.get_token().token
         request.http_request.headers["Authorization"] = f"Bearer {token}"
 

@@ -58,6 +58,13 @@ def static_token(endpoints: Iterable[str]) -> str | None:
     return token
 
 
+def close_credential(credential: TokenCredential) -> None:
+    """Release what a credential holds (azure-identity's keep HTTP sessions)."""
+    close = getattr(credential, "close", None)
+    if callable(close):
+        close()
+
+
 def credential_for(endpoints: Iterable[str]) -> TokenCredential:
     """The static emulator credential when configured, else ``DefaultAzureCredential``."""
     token = static_token(endpoints)

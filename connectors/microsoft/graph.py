@@ -36,7 +36,7 @@ from kiota_http.middleware.options import RetryHandlerOption
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
-from msgraph_core import GraphClientFactory
+from msgraph_core import GraphClientFactory  # type: ignore[import-untyped,unused-ignore]
 
 from connectors.microsoft.calls import operation_name
 from scanner.connector import CallCounter

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -11,13 +13,12 @@ import pytest
 from helpers.builders import sample_registry
 from helpers.moto import Moto
 from helpers.scan import scan
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import Session, select
 
 from scanner.store import FindingEventRow, FindingRow, Store
 from scanner.store.tables import IdentityRow, RunRow
 
-POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 
 def seed(moto: Moto) -> None:
@@ -64,14 +65,39 @@ def test_a_finding_that_returns_is_new_again(moto: Moto, tmp_path: Path) -> None
     assert [f.status for f in store.findings(run_id=second.id) if f.id == orphan.id] == ["resolved"]
 
 
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """NHI_SCAN_TEST_POSTGRES_URL, else a server on 127.0.0.1:5432, else an embedded one (pgserver)."""
+    configured = os.environ.get("NHI_SCAN_TEST_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    local = "postgresql://postgres@127.0.0.1:5432/test"
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            pass
+        yield local
+        return
+    except OSError:
+        pass
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh database on that server for one test."""
     name = f"nhi_scan_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{POSTGRES}/test", isolation_level="AUTOCOMMIT")
+    admin = create_engine(make_url(postgres_server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield f"{POSTGRES}/{name}"
+        yield make_url(postgres_server).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
