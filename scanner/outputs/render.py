@@ -79,7 +79,7 @@ def print_report(run: RunResult, console: Console) -> None:
     for scope in run.scopes:
         scopes.add_row(
             scope.connector, scope.scope.id, scope.status.value, str(len(scope.identities)), str(scope.api_calls),
-            scope.summary_error() or "; ".join(n for u in scope.units for n in u.notes) or "-",
+            scope.summary_error() or "; ".join(dict.fromkeys(n for u in scope.units for n in u.notes)) or "-",
         )  # fmt: skip
     console.print(scopes)
     console.print(findings_table(run.findings, f"{len(run.findings)} findings"))
