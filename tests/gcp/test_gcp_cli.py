@@ -134,3 +134,12 @@ def test_missing_last_use_evidence_resolves_no_staleness_finding(demo, tmp_path)
     assert acme["credentials"][0]["last_used"] == "unknown"
     stale = _findings(degraded)[("stale-credential", ACME, acme_key)]
     assert stale["status"] == "open"  # unknown is not never: neither fired anew nor resolved
+
+
+def test_anonymous_mode_against_google_is_bad_input(tmp_path):
+    config = tmp_path / "nhi-scan.yaml"
+    config.write_text(yaml.safe_dump({"connectors": {"gcp": {"projects": ["corp-prod"], "anonymous": True}}}))
+    args = ["scan", "--connector", "gcp", "--config", str(config), "--registry", REGISTRY]
+    result = CliRunner().invoke(app, [*args, "--db", f"sqlite:///{tmp_path / 'nhi.db'}"])
+    assert result.exit_code == 2
+    assert "anonymous mode is for local emulators only" in result.output
