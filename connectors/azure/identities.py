@@ -58,7 +58,7 @@ def build_identities(objects: TenantObjects) -> list[Identity]:
     home = objects.tenant_id.lower()
     by_app_id = {str(sp["appId"]).lower(): sp for sp in sps if _owner_tenant(sp) == home}
     result = [
-        _application(objects, app, by_app_id.get(str(app["appId"]).lower()))
+        _application(objects, app, by_app_id.get(str(app["appId"]).lower(), {}))
         for app in objects.applications or []
     ]
     registered = {str(app["appId"]).lower() for app in objects.applications or []}
@@ -82,8 +82,8 @@ def _standalone_kind(objects: TenantObjects, sp: JSON, registered: set[str]) -> 
     return "azure-service-principal" if _grants(objects, sp) else None
 
 
-def _grants(objects: TenantObjects, sp: JSON | None) -> list[Grant]:
-    return objects.grants.get(str(sp["id"]).lower(), []) if sp is not None else []
+def _grants(objects: TenantObjects, sp: JSON) -> list[Grant]:
+    return objects.grants.get(str(sp.get("id", "")).lower(), [])
 
 
 def _roles(grants: list[Grant]) -> dict[str, Any]:
@@ -93,19 +93,18 @@ def _roles(grants: list[Grant]) -> dict[str, Any]:
     }
 
 
-def _application(objects: TenantObjects, app: JSON, sp: JSON | None) -> Identity:
+def _application(objects: TenantObjects, app: JSON, sp: JSON) -> Identity:
+    """``sp`` is the app's home-tenant service principal, ``{}`` when it has none."""
     app_id = str(app["appId"])
     key_use = objects.activity.key
     credentials = secrets_and_certificates(app, applications.UNIT, objects.now, key_use)
-    if sp is not None:
-        credentials += secrets_and_certificates(sp, service_principals.UNIT, objects.now, key_use)
+    credentials += secrets_and_certificates(sp, service_principals.UNIT, objects.now, key_use)
     credentials += [
         federated_credential(row, federated.UNIT) for row in objects.federated.get(str(app["id"]), [])
     ]
     affiliations = [Affiliation(kind="azure-app", value=app_id)]
     if app.get("publisherDomain"):
         affiliations.append(Affiliation(kind="publisher-domain", value=app["publisherDomain"]))
-    sp = sp or {}
     return Identity(
         id=str(app["id"]),
         provider=PROVIDER,
@@ -116,7 +115,7 @@ def _application(objects: TenantObjects, app: JSON, sp: JSON | None) -> Identity
         aliases=tuple(a for a in (app_id, sp.get("id")) if a),
         created=parse_time(app.get("createdDateTime")),
         last_used=objects.activity.app(app_id),
-        enabled=sp.get("accountEnabled") is not False,
+        enabled=sp.get("accountEnabled") is not False,  # a disabled SP cannot sign in here
         tags=parse_tags(app.get("tags"), sp.get("tags")),
         affiliations=tuple(affiliations),
         owner_hints=owner_hints(app.get("owners"), sp.get("owners")),
@@ -127,7 +126,7 @@ def _application(objects: TenantObjects, app: JSON, sp: JSON | None) -> Identity
             publisher_domain=app.get("publisherDomain"),
             service_principal_id=sp.get("id"),
         ),
-        **_roles(_grants(objects, sp or None)),
+        **_roles(_grants(objects, sp)),
     )
 
 

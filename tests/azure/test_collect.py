@@ -249,3 +249,17 @@ def test_home_service_principal_without_registration_is_reported(emulate, kit) -
     scan = kit.collect(emulator.settings())
     assert scan.by_name("legacy-sp").kind == "azure-service-principal"
     assert scan.by_name("legacy-sp").source == "service-principals"
+
+
+def test_tenants_collected_concurrently_in_threads(emulate, kit) -> None:
+    """The engine runs scopes in worker threads: each collect has its own loop and clients."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first = kit.small_tenant(apps=3)
+    second = kit.small_tenant(apps=5)
+    second.id = "11111111-aaaa-4bbb-8ccc-000000000002"
+    emulators = [emulate(first), emulate(second)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        scans = list(pool.map(lambda e: kit.collect(e.settings()), emulators))
+    assert [len(s.identities) for s in scans] == [4, 6]
+    assert [{i.scope for i in s.identities} for s in scans] == [{first.id}, {second.id}]

@@ -100,7 +100,7 @@ def test_forbidden_is_not_retried_and_fails() -> None:
 
     units = recorder()
     assert units.fetch("listing", call) is None and len(attempts) == 1
-    listing, per_item, enrichment = units.outcomes()
+    listing, per_item, _ = units.outcomes()
     assert listing.status is UnitStatus.FAILED and listing.error_kind is ErrorKind.FORBIDDEN
     assert per_item.status is UnitStatus.SKIPPED and "not reached" in (per_item.error or "")
 

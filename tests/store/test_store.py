@@ -20,7 +20,6 @@ from scanner.store import FindingEventRow, FindingRow, Store
 from scanner.store.tables import IdentityRow, RunRow
 
 
-
 def seed(moto: Moto) -> None:
     seeder = moto.seeder()
     seeder.user("legacy", 400)
