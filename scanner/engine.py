@@ -112,7 +112,12 @@ def _scan_scope(connector: Connector, scope: Scope, retry: RetryPolicy) -> Scope
 
 
 def _judge(run: RunResult, scope: ScopeResult, attributor: Attributor, settings: Settings, now: datetime) -> None:
+    seen: set[str] = set()
     for identity in scope.identities:
+        if identity.id in seen:  # a connector listed it twice: judge it once
+            log.warning("identity.duplicate", connector=scope.connector, scope=scope.scope.id, identity=identity.id)
+            continue
+        seen.add(identity.id)
         attribution = attributor.attribute(identity)
         run.identities.append(JudgedIdentity(scope.connector, identity, attribution))
         partner_id = attribution.partner.id if attribution.partner else None

@@ -36,7 +36,7 @@ async def list_all(
                 items.extend(body.get("value", []))
                 link = body.get("@odata.nextLink")
         except Exception as exc:
-            if True:
+            if not is_expired_page_token(exc) or attempt == MAX_RESTARTS:
                 raise
             log.info("graph.listing_restarted", listing=what, attempt=attempt + 1)
             continue

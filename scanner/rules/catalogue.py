@@ -2,7 +2,7 @@
 
 Severity starts at the rule's default (or the hit's own) and is raised one step
 when the partner is offboarded or offboarding, and one step when the identity is
-privileged. Finding ids hash rule + identity + credential: stable across runs.
+privileged. Finding ids hash rule, provider, scope, identity and credential: stable across runs.
 """
 
 from __future__ import annotations
@@ -145,8 +145,9 @@ class Judgement:
     severity: Severity
 
 
-def finding_id(rule_id: str, provider: str, identity_id: str, credential_id: str | None) -> str:
-    key = "\x1f".join((rule_id, provider, identity_id, credential_id or ""))
+def finding_id(rule_id: str, provider: str, scope: str, identity_id: str, credential_id: str | None) -> str:
+    """The same member (e.g. a partner's user) may hold roles in two projects: two findings."""
+    key = "\x1f".join((rule_id, provider, scope, identity_id, credential_id or ""))
     return "nhi-" + hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
@@ -159,7 +160,7 @@ def evaluate(rule_input: RuleInput) -> Iterator[Judgement]:
         raise_by += 1
     for rule in CATALOGUE:
         for verdict in rule.check(rule_input):
-            fid = finding_id(rule.id, identity.provider, identity.id, verdict.credential)
+            fid = finding_id(rule.id, identity.provider, identity.scope, identity.id, verdict.credential)
             base = (verdict.severity if isinstance(verdict, Hit) else None) or rule.severity
             severity = base if isinstance(verdict, Undetermined) else base.raised(raise_by)
             yield Judgement(rule, fid, verdict, severity)

@@ -264,3 +264,13 @@ def test_tenants_collected_concurrently_in_threads(emulate, kit) -> None:
         scans = list(pool.map(lambda e: kit.collect(e.settings()), emulators))
     assert [len(s.identities) for s in scans] == [4, 6]
     assert [{i.scope for i in s.identities} for s in scans] == [{first.id}, {second.id}]
+
+
+def test_graph_500_and_502_are_retried_by_the_sdk(emulate, kit) -> None:
+    emulator = emulate(kit.small_tenant(apps=1))
+    emulator.graph.fail("GET", r"/v1\.0/applications$", graph_error(502, "BadGateway", "upstream"))
+    emulator.graph.fail("GET", r"/v1\.0/servicePrincipals$", graph_error(500, "InternalServerError", "oops"))
+    scan = kit.collect(emulator.settings(), retry=RetryPolicy(attempts=1))  # no engine retry
+    assert scan.outcomes["applications"].status is UnitStatus.COMPLETE
+    assert scan.outcomes["service-principals"].status is UnitStatus.COMPLETE
+    assert scan.calls.by_operation["GET /v1.0/applications"] == 2

@@ -198,12 +198,13 @@ def test_multiple_active_credentials(registry: Registry) -> None:
 
 
 def test_finding_ids_are_stable_and_distinct() -> None:
-    first = finding_id("stale-credential", "aws", "arn:x", "AKIA1")
-    assert first == finding_id("stale-credential", "aws", "arn:x", "AKIA1")
-    assert first != finding_id("stale-credential", "aws", "arn:x", "AKIA2")
-    assert first != finding_id("unrotated-credential", "aws", "arn:x", "AKIA1")
-    assert finding_id("orphaned-identity", "aws", "arn:x", None) != finding_id(
-        "orphaned-identity", "gcp", "arn:x", None
+    first = finding_id("stale-credential", "aws", "1", "arn:x", "AKIA1")
+    assert first == finding_id("stale-credential", "aws", "1", "arn:x", "AKIA1")
+    assert first != finding_id("stale-credential", "aws", "1", "arn:x", "AKIA2")
+    assert first != finding_id("unrotated-credential", "aws", "1", "arn:x", "AKIA1")
+    assert first != finding_id("stale-credential", "aws", "2", "arn:x", "AKIA1")
+    assert finding_id("orphaned-identity", "aws", "1", "x", None) != finding_id(
+        "orphaned-identity", "gcp", "1", "x", None
     )
 
 
