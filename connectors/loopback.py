@@ -110,6 +110,7 @@ class LoopbackServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else every small response waits ~40 ms for a delayed ACK
 
             def _serve(self) -> None:
                 split = urlsplit(self.path)

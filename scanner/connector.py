@@ -106,6 +106,11 @@ class Connector(ABC):
         except ValidationError as exc:
             raise ConfigError.from_validation(exc, prefix=f"connectors.{self.name}") from None
 
+    def unit_names(self, scope: Scope) -> Sequence[str]:
+        """Every unit this scope may record; override when it depends on the scope
+        (e.g. one unit per subscription of a tenant)."""
+        return self.resource_types
+
     @abstractmethod
     def scopes(self) -> list[Scope]:
         """The accounts/tenants/projects to scan (may call an API, e.g. org discovery)."""

@@ -16,7 +16,7 @@ from typing import TypeVar
 import structlog
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from scanner.connector import Connector, ErrorKind, UnitStatus
+from scanner.connector import Connector, ErrorKind, Scope, UnitStatus
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -48,8 +48,9 @@ class UnitOutcome:
 class UnitRecorder:
     """Runs a connector's fetches for one scope and records each unit's outcome."""
 
-    def __init__(self, connector: Connector, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, connector: Connector, retry: RetryPolicy | None = None, scope: Scope | None = None) -> None:
         self._connector = connector
+        self._declared = list(connector.unit_names(scope) if scope is not None else connector.resource_types)
         self._retry = retry or RetryPolicy()
         self._lock = threading.Lock()
         self._outcomes: dict[str, UnitOutcome] = {}
@@ -92,7 +93,7 @@ class UnitRecorder:
     def fail_remaining(self, error: BaseException) -> None:
         """The whole scope broke (e.g. AssumeRole refused): every unit not yet run fails."""
         kind = self._connector.classify(error)
-        for unit in self._connector.resource_types:
+        for unit in self._declared:
             if unit not in self._outcomes:
                 status = UnitStatus.SKIPPED if kind is ErrorKind.API_DISABLED else UnitStatus.FAILED
                 self._record(unit, UnitOutcome(unit, status, _describe(error), kind))
@@ -100,12 +101,12 @@ class UnitRecorder:
     def outcomes(self) -> list[UnitOutcome]:
         """Every declared unit; one the connector never reached is skipped, not complete."""
         result = []
-        for unit in self._connector.resource_types:
+        for unit in self._declared:
             outcome = self._outcomes.get(unit) or UnitOutcome(
                 unit, UnitStatus.SKIPPED, "not reached: an earlier unit of this scope failed"
             )
             result.append(outcome)
-        extra = [o for u, o in self._outcomes.items() if u not in self._connector.resource_types]
+        extra = [o for u, o in self._outcomes.items() if u not in self._declared]
         return result + extra
 
     def _with_retry(self, call: Callable[[], T]) -> T:

@@ -90,7 +90,7 @@ def run_scan(request: ScanRequest, store: Store | None, progress: Progress | Non
 
 
 def _scan_scope(connector: Connector, scope: Scope, retry: RetryPolicy) -> ScopeResult:
-    recorder = UnitRecorder(connector, retry)
+    recorder = UnitRecorder(connector, retry, scope)
     calls = CallCounter()
     identities = []
     error = None

@@ -12,7 +12,7 @@ See ``docs/azure.md`` for permissions, configuration and API-call counts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from functools import partial
@@ -43,7 +43,7 @@ class AzureConnector(Connector):
         federated.UNIT,
         sign_ins.UNIT_SIGN_INS,
         sign_ins.UNIT_CREDENTIAL_SIGN_INS,
-    )  # plus role-assignments/<subscription id> per configured subscription
+    )  # plus role-assignments/<subscription id> per configured subscription: see unit_names
     settings: AzureSettings
 
     def __init__(self, settings: Any) -> None:
@@ -52,6 +52,9 @@ class AzureConnector(Connector):
 
     def _endpoints(self) -> tuple[str, str]:
         return self.settings.graph_endpoint, self.settings.arm_endpoint
+
+    def unit_names(self, scope: Scope) -> Sequence[str]:
+        return [*self.resource_types, *(unit_name(s) for s in self.settings.subscriptions)]
 
     def scopes(self) -> list[Scope]:
         tenant = self.settings.tenant_id
@@ -81,9 +84,7 @@ class AzureConnector(Connector):
         )
         return build_identities(objects)
 
-    def _collect_grants(
-        self, units: Units, calls: CallCounter, credential: TokenCredential
-    ) -> dict[str, list[Grant]]:
+    def _collect_grants(self, units: Units, calls: CallCounter, credential: TokenCredential) -> dict[str, list[Grant]]:
         """Role assignments per subscription (one unit each), merged by principal object id."""
         grants: dict[str, list[Grant]] = {}
         for subscription in self.settings.subscriptions:
@@ -124,9 +125,7 @@ class _GraphUnits:
             "federated": self._federated(apps) if apps is not None else {},
             "activity": sign_ins.Activity(
                 by_app=self._report(sign_ins.UNIT_SIGN_INS, sign_ins.SP_REPORT, sign_ins.app_uses),
-                by_key=self._report(
-                    sign_ins.UNIT_CREDENTIAL_SIGN_INS, sign_ins.CREDENTIAL_REPORT, sign_ins.key_uses
-                ),
+                by_key=self._report(sign_ins.UNIT_CREDENTIAL_SIGN_INS, sign_ins.CREDENTIAL_REPORT, sign_ins.key_uses),
             ),
         }
 

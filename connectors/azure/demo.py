@@ -38,9 +38,7 @@ def demo_tenant(now: datetime | None = None) -> Tenant:
     def ago(days: int) -> datetime:
         return now - timedelta(days=days)
 
-    alice, bob, carol, dan = (
-        seed.user(f"{n}@example.com") for n in ("alice", "bob", "carol", "dan")
-    )
+    alice, bob, carol, dan = (seed.user(f"{n}@example.com") for n in ("alice", "bob", "carol", "dan"))
     subscription = Subscription(SUBSCRIPTION_ID)
     tenant = Tenant(TENANT_ID, users=[alice, bob, carol, dan], subscriptions=[subscription])
 
@@ -102,7 +100,9 @@ def demo_tenant(now: datetime | None = None) -> Tenant:
     subscription.role_assignments = [
         seed.role_assignment(subscription, mi, "Owner"),
         seed.role_assignment(
-            subscription, sps["github-deployer"], "Contributor",
+            subscription,
+            sps["github-deployer"],
+            "Contributor",
             scope=f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/rg-infra",
         ),
         seed.role_assignment(subscription, sps["payments-api"], "Reader"),

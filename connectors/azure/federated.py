@@ -39,9 +39,7 @@ def _sub_response_error(response: dict[str, Any]) -> ODataError:
     return exc
 
 
-async def fetch_federated(
-    graph: GraphSession, application_ids: Sequence[str]
-) -> dict[str, list[dict[str, Any]]]:
+async def fetch_federated(graph: GraphSession, application_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """Federated credentials (raw JSON rows) of up to 20 applications, by object id."""
     urls = {
         str(n): f"/applications/{app_id}/federatedIdentityCredentials?$select={FIELDS}"

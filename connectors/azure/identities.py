@@ -58,8 +58,7 @@ def build_identities(objects: TenantObjects) -> list[Identity]:
     home = objects.tenant_id.lower()
     by_app_id = {str(sp["appId"]).lower(): sp for sp in sps if _owner_tenant(sp) == home}
     result = [
-        _application(objects, app, by_app_id.get(str(app["appId"]).lower(), {}))
-        for app in objects.applications or []
+        _application(objects, app, by_app_id.get(str(app["appId"]).lower(), {})) for app in objects.applications or []
     ]
     registered = {str(app["appId"]).lower() for app in objects.applications or []}
     for sp in sps:
@@ -99,9 +98,7 @@ def _application(objects: TenantObjects, app: JSON, sp: JSON) -> Identity:
     key_use = objects.activity.key
     credentials = secrets_and_certificates(app, applications.UNIT, objects.now, key_use)
     credentials += secrets_and_certificates(sp, service_principals.UNIT, objects.now, key_use)
-    credentials += [
-        federated_credential(row, federated.UNIT) for row in objects.federated.get(str(app["id"]), [])
-    ]
+    credentials += [federated_credential(row, federated.UNIT) for row in objects.federated.get(str(app["id"]), [])]
     affiliations = [Affiliation(kind="azure-app", value=app_id)]
     if app.get("publisherDomain"):
         affiliations.append(Affiliation(kind="publisher-domain", value=app["publisherDomain"]))

@@ -40,9 +40,8 @@ class Grant:
 
 def _at_or_above_subscription(scope: str, subscription_id: str) -> bool:
     scope = scope.rstrip("/").lower()
-    return (
-        scope in ("", f"/subscriptions/{subscription_id.lower()}")
-        or scope.startswith("/providers/microsoft.management/managementgroups/")
+    return scope in ("", f"/subscriptions/{subscription_id.lower()}") or scope.startswith(
+        "/providers/microsoft.management/managementgroups/"
     )
 
 

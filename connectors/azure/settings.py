@@ -15,9 +15,7 @@ class AzureSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tenant_id: str = Field(min_length=1, description="The Entra tenant (the customer's home tenant).")
-    subscriptions: list[str] = Field(
-        default_factory=list, description="Subscriptions whose role assignments are read."
-    )
+    subscriptions: list[str] = Field(default_factory=list, description="Subscriptions whose role assignments are read.")
     graph_endpoint: str = Field(
         default="https://graph.microsoft.com", description="Base URL; /v1.0 and /beta are added."
     )

@@ -52,9 +52,7 @@ def static_token(endpoints: Iterable[str]) -> str | None:
         return None
     remote = [url for url in endpoints if not is_loopback(url)]
     if remote:
-        raise ConfigError(
-            f"{TOKEN_ENV} is for local emulators only; refusing to send it to {', '.join(remote)}"
-        )
+        raise ConfigError(f"{TOKEN_ENV} is for local emulators only; refusing to send it to {', '.join(remote)}")
     return token
 
 

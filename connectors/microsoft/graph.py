@@ -36,7 +36,7 @@ from kiota_http.middleware.options import RetryHandlerOption
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
-from msgraph_core import GraphClientFactory  # type: ignore[import-untyped,unused-ignore]
+from msgraph_core import GraphClientFactory
 
 from connectors.microsoft.calls import operation_name
 from scanner.connector import CallCounter
@@ -62,9 +62,7 @@ class _CountingHandler(BaseMiddleware):
         super().__init__()
         self._calls = calls
 
-    async def send(
-        self, request: httpx.Request, transport: httpx.AsyncBaseTransport
-    ) -> httpx.Response:
+    async def send(self, request: httpx.Request, transport: httpx.AsyncBaseTransport) -> httpx.Response:
         self._calls.add(operation_name(request.method, str(request.url)))
         return await super().send(request, transport)
 
@@ -116,15 +114,11 @@ class GraphSession:
         await self.transport.aclose()
 
 
-def open_graph(
-    endpoint: str, credential: TokenCredential, calls: CallCounter, max_retries: int = 6
-) -> GraphSession:
+def open_graph(endpoint: str, credential: TokenCredential, calls: CallCounter, max_retries: int = 6) -> GraphSession:
     """Build a Graph session for ``endpoint`` (``https://graph.microsoft.com`` or an emulator)."""
     endpoint = endpoint.rstrip("/")
     host = httpx.URL(endpoint).host
-    auth = AzureIdentityAuthenticationProvider(
-        credential, scopes=[f"{endpoint}/.default"], allowed_hosts=[host]
-    )
+    auth = AzureIdentityAuthenticationProvider(credential, scopes=[f"{endpoint}/.default"], allowed_hosts=[host])
     options = RetryHandlerOption(delay=BASE_DELAY, max_retries=max_retries)
     middleware = [
         m if not isinstance(m, RetryHandler) else _GraphRetryHandler(options)
@@ -132,9 +126,7 @@ def open_graph(
     ]
     middleware.append(_CountingHandler(calls))
     transport = httpx.AsyncHTTPTransport()
-    http = httpx.AsyncClient(
-        transport=transport, timeout=TIMEOUT, headers={"x-ms-throttle-priority": "low"}
-    )
+    http = httpx.AsyncClient(transport=transport, timeout=TIMEOUT, headers={"x-ms-throttle-priority": "low"})
     http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
     adapter = GraphRequestAdapter(auth, client=http)
     adapter.base_url = f"{endpoint}/v1.0"

@@ -3,7 +3,6 @@ collect helper that runs the real connector through the engine's UnitRecorder.""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,16 +21,6 @@ SUB_A = "22222222-aaaa-4bbb-8ccc-00000000000a"
 SUB_B = "22222222-aaaa-4bbb-8ccc-00000000000b"
 NOW = datetime.now(UTC)
 FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
-MSGRAPH_FILTER = "ignore::DeprecationWarning:msgraph.*"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """msgraph-sdk warns (DeprecationWarning) while defining its request builders,
-    i.e. on import. Until pyproject's filterwarnings has MSGRAPH_FILTER, add it for
-    the tests (ini line) and for the rest of this collection (filter now). This
-    conftest must therefore not import msgraph itself (connectors.azure does)."""
-    config.addinivalue_line("filterwarnings", MSGRAPH_FILTER)
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"msgraph\.")
 
 
 def ago(days: float) -> datetime:
@@ -66,7 +55,9 @@ def small_tenant(apps: int = 3, subscriptions: tuple[str, ...] = (SUB_A,)) -> Te
     tenant = Tenant(TENANT, users=[owner], subscriptions=[Subscription(s) for s in subscriptions])
     for n in range(apps):
         app = seed.application(
-            f"app-{n:03d}", ago(100 + n), owners=[owner],
+            f"app-{n:03d}",
+            ago(100 + n),
+            owners=[owner],
             secrets=[seed.secret(ago(10), ago(-300), secret_text=f"SECRET-VALUE-{n}")],
         )
         tenant.applications.append(app)

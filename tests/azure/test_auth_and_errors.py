@@ -125,9 +125,8 @@ def test_classify(error: BaseException, kind: ErrorKind) -> None:
 
 
 def test_operation_names_group_by_operation() -> None:
-    assert operation_name("get", "https://graph.microsoft.com/v1.0/applications?$top=100") == (
-        "GET /v1.0/applications"
+    assert operation_name("get", "https://graph.microsoft.com/v1.0/applications?$top=100") == ("GET /v1.0/applications")
+    assert (
+        operation_name("GET", "http://127.0.0.1:1/v1.0/applications/0a1b2c3d-0000-4000-8000-000000000001/owners")
+        == "GET /v1.0/applications/{id}/owners"
     )
-    assert operation_name(
-        "GET", "http://127.0.0.1:1/v1.0/applications/0a1b2c3d-0000-4000-8000-000000000001/owners"
-    ) == "GET /v1.0/applications/{id}/owners"

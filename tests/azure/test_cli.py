@@ -21,8 +21,21 @@ REGISTRY = Path(__file__).parents[2] / "scanner" / "demo" / "registry.yaml"
 def _scan(config: Path, db: str, output: Path) -> tuple[int, dict[str, Any]]:
     result = CliRunner().invoke(
         app,
-        ["scan", "--connector", "azure", "--config", str(config), "--registry", str(REGISTRY),
-         "--format", "json", "--output", str(output), "--db", db],
+        [
+            "scan",
+            "--connector",
+            "azure",
+            "--config",
+            str(config),
+            "--registry",
+            str(REGISTRY),
+            "--format",
+            "json",
+            "--output",
+            str(output),
+            "--db",
+            db,
+        ],
     )
     return result.exit_code, json.loads(output.read_text())
 
@@ -30,10 +43,14 @@ def _scan(config: Path, db: str, output: Path) -> tuple[int, dict[str, Any]]:
 def test_scan_then_partial_scan_keeps_findings_open(emulate, tmp_path: Path) -> None:
     emulator = emulate(demo_tenant())
     config = tmp_path / "nhi-scan.yaml"
-    config.write_text(yaml.safe_dump({
-        "connectors": {"azure": emulator.settings()},
-        "retry": {"attempts": 2, "initial_delay": 0.01, "max_delay": 0.05},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "connectors": {"azure": emulator.settings()},
+                "retry": {"attempts": 2, "initial_delay": 0.01, "max_delay": 0.05},
+            }
+        )
+    )
     db = f"sqlite:///{tmp_path / 'history.db'}"
 
     code, first = _scan(config, db, tmp_path / "run1.json")
@@ -52,8 +69,11 @@ def test_scan_then_partial_scan_keeps_findings_open(emulate, tmp_path: Path) -> 
     } <= by_rule
     acme = next(i for i in first["identities"] if i["name"] == "acme-sync")
     assert (acme["partner"], acme["owner"]) == ("acme", "alice@example.com")
-    mi_findings = [f for f in first["findings"] if f["identity"] == next(
-        i["id"] for i in first["identities"] if i["name"] == "acme-deploy-identity")]
+    mi_findings = [
+        f
+        for f in first["findings"]
+        if f["identity"] == next(i["id"] for i in first["identities"] if i["name"] == "acme-deploy-identity")
+    ]
     assert mi_findings and all(f["severity"] == "critical" for f in mi_findings)  # privileged
 
     subscription = emulator.tenant.subscriptions[0].id

@@ -26,10 +26,18 @@ def test_demo_estate_inventory(emulate, kit) -> None:
 
     assert all(o.status is UnitStatus.COMPLETE for o in scan.outcomes.values())
     names = sorted(i.name for i in scan.identities)
-    assert names == sorted([
-        "acme-sync", "legacy-reporting", "github-deployer", "old-batch-job", "globex-monitoring",
-        "payments-api", "acme-deploy-identity", "Globex Insights",
-    ])  # Microsoft Graph's first-party principal holds no role: not reported
+    assert names == sorted(
+        [
+            "acme-sync",
+            "legacy-reporting",
+            "github-deployer",
+            "old-batch-job",
+            "globex-monitoring",
+            "payments-api",
+            "acme-deploy-identity",
+            "Globex Insights",
+        ]
+    )  # Microsoft Graph's first-party principal holds no role: not reported
     acme = scan.by_name("acme-sync")
     assert [c.active for c in acme.credentials] == [False, True]
     mi = scan.by_name("acme-deploy-identity")
@@ -59,9 +67,9 @@ def test_graph_and_arm_paging_give_the_unpaged_result(emulate, kit) -> None:
     assert len(paged.identities) == 8
     assert paged.calls.by_operation["GET /v1.0/applications"] == 4  # 7 apps, 2 a page
     assert paged.calls.by_operation["GET /v1.0/servicePrincipals"] == 4  # 8 principals
-    assert paged.calls.by_operation[
-        "GET /subscriptions/{id}/providers/Microsoft.Authorization/roleAssignments"
-    ] == 3  # 6 assignments
+    assert (
+        paged.calls.by_operation["GET /subscriptions/{id}/providers/Microsoft.Authorization/roleAssignments"] == 3
+    )  # 6 assignments
     assert whole.calls.by_operation["GET /v1.0/applications"] == 1
 
 
@@ -71,9 +79,7 @@ def test_throttled_requests_are_retried_and_give_the_same_result(emulate, kit) -
 
     emulator.graph.fail("GET", r"/v1\.0/applications$", throttled(retry_after=1), times=2)
     emulator.graph.fail("GET", r"/beta/reports/", throttled(retry_after=1))
-    emulator.arm.fail(
-        "GET", r"/roleAssignments$", arm_error(429, "TooManyRequests", "slow down", {"Retry-After": "1"})
-    )
+    emulator.arm.fail("GET", r"/roleAssignments$", arm_error(429, "TooManyRequests", "slow down", {"Retry-After": "1"}))
     stormy = kit.collect(emulator.settings())
 
     assert _comparable(stormy.identities) == _comparable(calm.identities)
@@ -130,7 +136,8 @@ def test_unlicensed_sign_in_reports_leave_last_use_unknown(emulate, kit) -> None
 def test_forbidden_sign_in_report_fails_its_unit_only(emulate, kit) -> None:
     emulator = emulate(kit.small_tenant(apps=2))
     emulator.graph.fail(
-        "GET", r"servicePrincipalSignInActivities",
+        "GET",
+        r"servicePrincipalSignInActivities",
         graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
     )
     scan = kit.collect(emulator.settings())
@@ -142,7 +149,8 @@ def test_forbidden_sign_in_report_fails_its_unit_only(emulate, kit) -> None:
 def test_failed_subscription_fails_only_its_unit(emulate, kit) -> None:
     emulator = emulate(kit.small_tenant(apps=2, subscriptions=(kit.SUB_A, kit.SUB_B)))
     emulator.arm.fail(
-        "GET", rf"/subscriptions/{kit.SUB_B}/providers/Microsoft\.Authorization/roleAssignments",
+        "GET",
+        rf"/subscriptions/{kit.SUB_B}/providers/Microsoft\.Authorization/roleAssignments",
         arm_error(403, "AuthorizationFailed", "The client does not have authorization to perform action."),
     )
     scan = kit.collect(emulator.settings())
@@ -177,7 +185,9 @@ def test_throttled_batch_item_is_retried_by_the_engine(emulate, kit) -> None:
 def test_failed_batch_chunk_makes_the_unit_partial(emulate, kit) -> None:
     emulator = emulate(kit.small_tenant(apps=25))
     emulator.graph.fail(
-        "GET", r"/federatedIdentityCredentials$", graph_error(403, "Authorization_RequestDenied", "no"),
+        "GET",
+        r"/federatedIdentityCredentials$",
+        graph_error(403, "Authorization_RequestDenied", "no"),
     )
     scan = kit.collect(emulator.settings())
     outcome = scan.outcomes["federated-credentials"]

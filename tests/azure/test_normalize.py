@@ -36,8 +36,13 @@ def _build(**overrides: Any) -> dict[str, Identity]:
         "service_principals": _load("service_principals.json")["value"],
         "federated": {
             "0a1b2c3d-0000-4000-8000-000000000002": [
-                {"id": "f1", "name": "gh", "issuer": "https://token.actions.githubusercontent.com",
-                 "subject": "repo:corp/infra:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]}
+                {
+                    "id": "f1",
+                    "name": "gh",
+                    "issuer": "https://token.actions.githubusercontent.com",
+                    "subject": "repo:corp/infra:ref:refs/heads/main",
+                    "audiences": ["api://AzureADTokenExchange"],
+                }
             ]
         },
         "activity": Activity(

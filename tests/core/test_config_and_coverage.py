@@ -134,3 +134,19 @@ def test_notes_survive_and_worst_status_wins() -> None:
     units.fetch("enrichment", lambda: 2)
     outcome = units.outcomes()[2]
     assert outcome.status is UnitStatus.FAILED and outcome.notes == ["sign-in logs need a licence"]
+
+
+class PerSubscription(FakeConnector):
+    def unit_names(self, scope: Scope) -> list[str]:
+        return [*self.resource_types, *(f"role-assignments/{s}" for s in scope.settings["subscriptions"])]
+
+
+def test_units_declared_per_scope_fail_when_the_scope_breaks_early() -> None:
+    scope = Scope("fake", "tenant", settings={"subscriptions": ["sub-a", "sub-b"]})
+    units = UnitRecorder(PerSubscription(), RetryPolicy(attempts=1, initial_delay=0, max_delay=0), scope)
+    units.fetch("listing", lambda: 1)
+    units.fail_remaining(Denied("token refused"))
+    outcomes = {o.resource_type: o.status for o in units.outcomes()}
+    assert outcomes["listing"] is UnitStatus.COMPLETE
+    assert outcomes["role-assignments/sub-a"] is UnitStatus.FAILED
+    assert outcomes["role-assignments/sub-b"] is UnitStatus.FAILED

@@ -42,13 +42,15 @@ class ArmApi:
             return arm_error(401, "InvalidAuthenticationToken", "The access token is invalid.")
         if "api-version" not in request.query:
             return arm_error(
-                400, "MissingApiVersionParameter",
+                400,
+                "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
         subscription = self.tenant.subscription(request.params["sub"])
         if subscription is None:
             return arm_error(
-                404, "SubscriptionNotFound",
+                404,
+                "SubscriptionNotFound",
                 f"The subscription '{request.params['sub']}' could not be found.",
             )
         rows, next_token = page(rows_of(subscription), request.query.get("$skiptoken"), self.page_size)

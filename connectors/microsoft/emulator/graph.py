@@ -53,10 +53,16 @@ def throttled(retry_after: int = 1) -> Response:
     )
 
 
-UNLICENSED = (403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-              "Neither tenant is B2C or tenant doesn't have premium license")
-EXPIRED_TOKEN = (400, "Directory_ExpiredPageToken",
-                 "The specified page token value has expired and can no longer be included in your request.")
+UNLICENSED = (
+    403,
+    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+    "Neither tenant is B2C or tenant doesn't have premium license",
+)
+EXPIRED_TOKEN = (
+    400,
+    "Directory_ExpiredPageToken",
+    "The specified page token value has expired and can no longer be included in your request.",
+)
 
 
 @dataclass
@@ -136,9 +142,7 @@ class GraphApi:
         def project(row: JSON) -> JSON:
             out = {k: v for k, v in row.items() if k not in _EMULATOR_KEYS}
             if not self.leak_secret_text:
-                out["passwordCredentials"] = [
-                    {**p, "secretText": None} for p in row.get("passwordCredentials", [])
-                ]
+                out["passwordCredentials"] = [{**p, "secretText": None} for p in row.get("passwordCredentials", [])]
             if select:
                 out = {k: v for k, v in out.items() if k in select or k == "id"}
             if "owners" in expands:
@@ -158,9 +162,7 @@ class GraphApi:
         return self._listing(request, self.tenant.applications, "applications", self._project(request))
 
     def _service_principals(self, request: Request) -> Response:
-        return self._listing(
-            request, self.tenant.service_principals, "servicePrincipals", self._project(request)
-        )
+        return self._listing(request, self.tenant.service_principals, "servicePrincipals", self._project(request))
 
     def _federated(self, request: Request) -> Response:
         app = next((a for a in self.tenant.applications if a["id"] == request.params["id"]), None)

@@ -209,9 +209,7 @@ def managed_identity(name: str, subscription_id: str, *, user_assigned: bool = T
         )
         names = ["isExplicit=False", resource]
     app = {"appId": new_id(), "displayName": name}
-    return service_principal(
-        app, MICROSOFT_SERVICES_TENANT, kind="ManagedIdentity", alternative_names=names
-    )
+    return service_principal(app, MICROSOFT_SERVICES_TENANT, kind="ManagedIdentity", alternative_names=names)
 
 
 def sign_in(app_id: str, at: datetime | None) -> JSON:
@@ -266,8 +264,7 @@ def role_assignment(
         "type": "Microsoft.Authorization/roleAssignments",
         "properties": {
             "roleDefinitionId": (
-                f"/subscriptions/{subscription.id}/providers/Microsoft.Authorization/"
-                f"roleDefinitions/{roles[role]}"
+                f"/subscriptions/{subscription.id}/providers/Microsoft.Authorization/roleDefinitions/{roles[role]}"
             ),
             "principalId": principal["id"],
             "principalType": principal_type,
