@@ -30,21 +30,28 @@ def is_active(start: datetime | None, end: datetime | None, now: datetime) -> bo
     return (start is None or start <= now) and (end is None or now < end)
 
 
-def client_secret(secret: JSON, source: str, now: datetime, last_use: KeyUse) -> Credential:
-    key_id = str(secret["keyId"])
-    start, end = parse_time(secret.get("startDateTime")), parse_time(secret.get("endDateTime"))
-    hint = f"(hint {secret['hint']}…)" if secret.get("hint") else None
-    label = " ".join(part for part in (secret.get("displayName"), hint) if part)
+def _dated(
+    item: JSON, kind: CredentialKind, display: str | None, source: str, now: datetime, last_use: KeyUse
+) -> Credential:
+    """A secret or certificate: both carry a keyId and start/end dates."""
+    key_id = str(item["keyId"])
+    start, end = parse_time(item.get("startDateTime")), parse_time(item.get("endDateTime"))
     return Credential(
         id=key_id,
-        kind=CredentialKind.CLIENT_SECRET,
+        kind=kind,
         active=is_active(start, end, now),
         created=start,
         expires=end,
         last_used=last_use(key_id),
-        display=label or None,
+        display=display,
         source=source,
     )
+
+
+def client_secret(secret: JSON, source: str, now: datetime, last_use: KeyUse) -> Credential:
+    hint = f"(hint {secret['hint']}…)" if secret.get("hint") else None
+    label = " ".join(part for part in (secret.get("displayName"), hint) if part)
+    return _dated(secret, CredentialKind.CLIENT_SECRET, label or None, source, now, last_use)
 
 
 def thumbprint(custom_key_identifier: str | None) -> str | None:
@@ -58,19 +65,9 @@ def thumbprint(custom_key_identifier: str | None) -> str | None:
 
 
 def client_certificate(certificate: JSON, source: str, now: datetime, last_use: KeyUse) -> Credential:
-    key_id = str(certificate["keyId"])
-    start, end = parse_time(certificate.get("startDateTime")), parse_time(certificate.get("endDateTime"))
     thumb = thumbprint(certificate.get("customKeyIdentifier"))
-    return Credential(
-        id=key_id,
-        kind=CredentialKind.CLIENT_CERTIFICATE,
-        active=is_active(start, end, now),
-        created=start,
-        expires=end,
-        last_used=last_use(key_id),
-        display=f"thumbprint {thumb}" if thumb else certificate.get("displayName"),
-        source=source,
-    )
+    display = f"thumbprint {thumb}" if thumb else certificate.get("displayName")
+    return _dated(certificate, CredentialKind.CLIENT_CERTIFICATE, display, source, now, last_use)
 
 
 def federated_credential(row: JSON, source: str) -> Credential:
