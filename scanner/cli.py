@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from scanner import __version__, logs
@@ -94,7 +95,7 @@ def main_options(
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -211,7 +212,7 @@ def demo(
             try:
                 estate = load_connector(name).demo_estate()
             except (ImportError, ConfigError) as exc:
-                err.print(f"[yellow]skipping {name}:[/] its demo is not available here ({exc})")
+                err.print(f"[yellow]skipping {name}:[/] its demo is not available here ({escape(str(exc))})")
                 continue
             if estate is not None:
                 err.print(f"starting the simulated {name} estate…")

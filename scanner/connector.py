@@ -138,7 +138,12 @@ class Connector(ABC):
 def load_connector(name: str) -> type[Connector]:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         if entry.name == name:
-            connector: type[Connector] = entry.load()
+            try:
+                connector: type[Connector] = entry.load()
+            except ImportError as exc:
+                raise ConfigError(
+                    f"connector {name!r} needs its SDK ({exc.name or exc} is missing): pip install 'nhi-scan[{name}]'"
+                ) from None
             return connector
     known = ", ".join(sorted(e.name for e in entry_points(group=ENTRY_POINT_GROUP))) or "none"
     raise ConfigError(f"unknown connector {name!r} (installed: {known})")

@@ -204,3 +204,12 @@ def test_other_formats(tmp_path: Path, estate: str, fmt: str) -> None:
         assert all(e["class_uid"] == 2004 and e["finding_info"]["uid"].startswith("nhi-") for e in events)
     if fmt == "csv":
         assert text.splitlines()[0].startswith("id,rule,severity,status")
+
+
+def test_error_messages_keep_their_brackets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "connectors.gcp", None)
+    result = CliRunner().invoke(app, ["scan", "--connector", "gcp", "--registry", str(REGISTRY), "--db", "sqlite://"])
+    assert result.exit_code == 2
+    assert "pip install 'nhi-scan[gcp]'" in result.output

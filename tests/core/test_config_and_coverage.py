@@ -150,3 +150,13 @@ def test_units_declared_per_scope_fail_when_the_scope_breaks_early() -> None:
     assert outcomes["listing"] is UnitStatus.COMPLETE
     assert outcomes["role-assignments/sub-a"] is UnitStatus.FAILED
     assert outcomes["role-assignments/sub-b"] is UnitStatus.FAILED
+
+
+def test_a_connector_without_its_sdk_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from scanner.connector import load_connector
+
+    monkeypatch.setitem(sys.modules, "connectors.gcp", None)  # as if google-cloud-iam were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'nhi-scan\[gcp\]'"):
+        load_connector("gcp")
