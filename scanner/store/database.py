@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
 from scanner.errors import ConfigError, NhiScanError
 from scanner.history import Fate, fate_of_absent_finding
@@ -26,6 +29,17 @@ _ADVISORY_LOCK_KEY = 0x6E68695F7363616E & 0x7FFFFFFFFFFFFFFF  # "nhi_scan"
 
 class StoreError(NhiScanError):
     """The database could not be reached or written."""
+
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def migrate(connection: Connection) -> None:
+    """Bring the schema to the latest revision (a no-op when it is there already)."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
 
 
 def _engine(url: str) -> Engine:
@@ -59,7 +73,7 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 self._lock(connection)
-                SQLModel.metadata.create_all(connection)
+                migrate(connection)
         except OperationalError as exc:
             raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
 

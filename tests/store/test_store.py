@@ -139,3 +139,20 @@ def test_two_runs_at_once_do_not_corrupt_the_store(
     for finding in findings:
         statuses = sorted(e.status for e in events if e.finding_id == finding.id)
         assert statuses == ["new", "open", "open", "open"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migrations_build_exactly_the_models_schema(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    url = f"sqlite:///{tmp_path}/m.db" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    with Store(url) as store, store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert context.get_current_revision() is not None
+        assert compare_metadata(context, SQLModel.metadata) == []
+    with Store(url) as again:  # opening an up-to-date store changes nothing
+        assert again.latest_run_id() is None

@@ -1,0 +1,1 @@
+"""Schema migrations (alembic). The store applies them on open, under its lock."""
