@@ -29,3 +29,36 @@ def pytest_configure() -> None:
     from scanner import logs
 
     logs.configure(verbosity=1, json_logs=True)
+
+
+def _loopback_only() -> None:
+    """Refuse, in every test, a Python socket connection to anything but this machine."""
+    import ipaddress
+    import socket
+
+    original_connect = socket.socket.connect
+    original_connect_ex = socket.socket.connect_ex
+
+    def check(sock: socket.socket, address: object) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and isinstance(address, tuple):
+            host = str(address[0])
+            try:
+                loopback = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = host == "localhost"
+            if not loopback:
+                raise ConnectionRefusedError(f"tests may only reach 127.0.0.1, not {host}")
+
+    def connect(sock: socket.socket, address: object) -> None:
+        check(sock, address)
+        original_connect(sock, address)  # type: ignore[arg-type]
+
+    def connect_ex(sock: socket.socket, address: object) -> int:
+        check(sock, address)
+        return original_connect_ex(sock, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = connect  # type: ignore[assignment,method-assign]
+    socket.socket.connect_ex = connect_ex  # type: ignore[assignment,method-assign]
+
+
+_loopback_only()
