@@ -91,16 +91,24 @@ class AwsConnector(Connector):
         )
         local_policies = normalize.local_policy_documents(details.policies)
         internal = self._internal_accounts()
-        identities = [normalize.role_identity(role, scope.id, internal, local_policies) for role in details.roles]
-        per_user = self._user_credentials(iam, details.users, report, units)
-        for user in details.users:
-            row = report.rows.get(user["Arn"]) if report else None
-            identities.append(
-                normalize.user_identity(
-                    user, scope.id, per_user[user["UserName"]], row, report is not None, local_policies
-                )
-            )
-        return identities
+        # One malformed record makes the listing partial, named in its error; the others are kept.
+        roles = {role.get("RoleName") or f"role #{n}": role for n, role in enumerate(details.roles)}
+        users = {user.get("UserName") or f"user #{n}": user for n, user in enumerate(details.users)}
+        well_formed = [user for user in details.users if "UserName" in user and "Arn" in user]
+        per_user = self._user_credentials(iam, well_formed, report, units)
+
+        def role(name: str) -> Identity:
+            return normalize.role_identity(roles[name], scope.id, internal, local_policies)
+
+        def user(name: str) -> Identity:
+            row = report.rows.get(users[name].get("Arn", "")) if report else None
+            credentials = per_user.get(name) or normalize.UserCredentials()
+            return normalize.user_identity(users[name], scope.id, credentials, row, report is not None, local_policies)
+
+        return [
+            *units.fetch_each(normalize.UNIT_PRINCIPALS, roles, role).values(),
+            *units.fetch_each(normalize.UNIT_PRINCIPALS, users, user).values(),
+        ]
 
     def _user_credentials(
         self, iam: Any, users: list[dict[str, Any]], report: Any, units: Units

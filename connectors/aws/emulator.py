@@ -52,6 +52,7 @@ class _Fault:
     status: int
     code: str
     remaining: int
+    body: bytes | None = None  # a whole response instead of an error
 
 
 @dataclass
@@ -66,6 +67,11 @@ class MotoTraffic:
         """Answer the next ``times`` requests for ``action`` with an AWS error body."""
         with self._lock:
             self.faults.append(_Fault(action, status, code, times))
+
+    def answer(self, action: str, body: str, times: int = 1) -> None:
+        """Answer the next ``times`` requests for ``action`` with this XML (e.g. malformed data)."""
+        with self._lock:
+            self.faults.append(_Fault(action, 200, "", times, body.encode()))
 
     def _take(self, action: str) -> _Fault | None:
         with self._lock:
@@ -94,9 +100,12 @@ class _Recorder:
             return self.app(environ, start_response)
         kind = "Receiver" if fault.status >= 500 else "Sender"
         payload = (
-            f"<ErrorResponse><Error><Type>{kind}</Type><Code>{fault.code}</Code>"
-            f"<Message>injected {fault.code}</Message></Error><RequestId>nhi-scan-test</RequestId></ErrorResponse>"
-        ).encode()
+            fault.body
+            or (
+                f"<ErrorResponse><Error><Type>{kind}</Type><Code>{fault.code}</Code>"
+                f"<Message>injected {fault.code}</Message></Error><RequestId>nhi-scan-test</RequestId></ErrorResponse>"
+            ).encode()
+        )
         start_response(
             f"{fault.status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))]
         )

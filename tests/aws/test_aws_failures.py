@@ -121,3 +121,36 @@ def test_persistent_throttling_fails_the_unit_after_retries(moto: Moto) -> None:
     assert run.identities == [] and run.status == "failed"
     # 3 engine attempts x 2 botocore attempts each
     assert moto.actions.count("GetAccountAuthorizationDetails") == 6
+
+
+MALFORMED = """<GetAccountAuthorizationDetailsResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+<GetAccountAuthorizationDetailsResult><IsTruncated>false</IsTruncated>
+<UserDetailList>
+ <member><UserName>good</UserName><UserId>AIDAGOODUSER00000001</UserId><Arn>arn:aws:iam::123456789012:user/good</Arn>
+  <Path>/</Path><CreateDate>2026-01-01T00:00:00Z</CreateDate></member>
+ <member><UserName>broken</UserName><UserId>AIDABROKENUSER000001</UserId><Path>/</Path></member>
+</UserDetailList>
+<RoleDetailList/><Policies/><GroupDetailList/>
+</GetAccountAuthorizationDetailsResult>
+<ResponseMetadata><RequestId>r1</RequestId></ResponseMetadata></GetAccountAuthorizationDetailsResponse>"""
+
+
+def test_malformed_record_is_named_and_keeps_the_listing_partial(moto: Moto, tmp_path: Path) -> None:
+    moto.seeder().user("good", 300)
+    moto.seeder().user("other", 300)
+    store = Store(f"sqlite:///{tmp_path}/h.db")
+    first = scan({"aws": moto.settings()}, sample_registry(), store)
+    other = by_rule(first, "orphaned-identity")["other"]
+
+    moto.traffic.answer("GetAccountAuthorizationDetails", MALFORMED)  # lists good and a broken record, not other
+    second = scan({"aws": moto.settings()}, sample_registry(), store)
+
+    principals = next(u for u in second.scopes[0].units if u.resource_type == "iam-authorization-details")
+    assert principals.status is UnitStatus.PARTIAL
+    assert "(broken)" in (principals.error or "") and "'Arn'" in (principals.error or "")
+    assert [j.identity.name for j in second.identities] == ["good"]  # the well-formed record is kept
+    assert second.status == "partial"
+    # 'other' is absent from a listing that was not complete: not gone, its finding still open
+    kept = by_rule(second, "orphaned-identity")["other"]
+    assert kept.id == other.id and kept.status == "open" and kept.carried
+    assert all(row.gone_run is None for row in store.identities(include_gone=True))
