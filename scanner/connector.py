@@ -99,6 +99,9 @@ class Connector(ABC):
     name: ClassVar[str]  # e.g. "aws": the entry-point name and the config key
     settings_model: ClassVar[type[BaseModel]]
     resource_types: ClassVar[Sequence[str]]  # every unit it may record, in order
+    # Units that only add last-use evidence (sign-in reports, activity APIs). Skipped for a stated
+    # reason (not licensed, API not enabled), they leave last use unknown, not the inventory partial.
+    enrichment_units: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: Mapping[str, Any] | None) -> None:
         try:

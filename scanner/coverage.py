@@ -43,6 +43,7 @@ class UnitOutcome:
     error_kind: ErrorKind | None = None
     notes: list[str] = field(default_factory=list)
     items_failed: int = 0
+    enrichment: bool = False  # only adds last-use evidence: see Connector.enrichment_units
 
 
 class UnitRecorder:
@@ -107,6 +108,8 @@ class UnitRecorder:
             )
             result.append(outcome)
         extra = [o for u, o in self._outcomes.items() if u not in self._declared]
+        for outcome in result + extra:
+            outcome.enrichment = outcome.resource_type in self._connector.enrichment_units
         return result + extra
 
     def _with_retry(self, call: Callable[[], T]) -> T:

@@ -30,8 +30,9 @@ class ScopeResult:
 
     @property
     def status(self) -> UnitStatus:
-        """Complete only if every unit is; failed if nothing completed and something failed."""
-        statuses = {unit.status for unit in self.units}
+        """Complete only if every unit is (an enrichment unit skipped for a stated reason aside);
+        failed if nothing completed and something failed."""
+        statuses = {u.status for u in self.units if not (u.enrichment and u.status is UnitStatus.SKIPPED)}
         if not statuses or statuses == {UnitStatus.COMPLETE}:
             return UnitStatus.COMPLETE
         if statuses == {UnitStatus.SKIPPED}:

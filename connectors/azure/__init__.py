@@ -44,6 +44,7 @@ class AzureConnector(Connector):
         sign_ins.UNIT_SIGN_INS,
         sign_ins.UNIT_CREDENTIAL_SIGN_INS,
     )  # plus role-assignments/<subscription id> per configured subscription: see unit_names
+    enrichment_units = frozenset({sign_ins.UNIT_SIGN_INS, sign_ins.UNIT_CREDENTIAL_SIGN_INS})
     settings: AzureSettings
 
     def __init__(self, settings: Any) -> None:

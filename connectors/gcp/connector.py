@@ -50,6 +50,7 @@ class GcpConnector(Connector):
         activity.KEY_UNIT,
         activity.ACCOUNT_UNIT,
     )
+    enrichment_units = frozenset({activity.KEY_UNIT, activity.ACCOUNT_UNIT})
     settings: GcpSettings
 
     def __init__(self, settings: Mapping[str, Any] | None) -> None:

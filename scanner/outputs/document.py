@@ -30,6 +30,7 @@ def scope_entry(scope: ScopeResult) -> dict[str, Any]:
                 "error": unit.error,
                 "error_kind": unit.error_kind.value if unit.error_kind else None,
                 "notes": list(unit.notes),
+                "enrichment": unit.enrichment,
             }
             for unit in scope.units
         ],

@@ -160,3 +160,30 @@ def test_a_connector_without_its_sdk_is_a_clear_error(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "connectors.gcp", None)  # as if google-cloud-iam were not installed
     with pytest.raises(ConfigError, match=r"pip install 'nhi-scan\[gcp\]'"):
         load_connector("gcp")
+
+
+def scope_with(*outcomes: tuple[str, UnitStatus, bool]) -> UnitStatus:
+    from scanner.coverage import UnitOutcome
+    from scanner.results import ScopeResult
+
+    units = [UnitOutcome(name, status, enrichment=enrichment) for name, status, enrichment in outcomes]
+    return ScopeResult("fake", Scope("fake", "s"), units, []).status
+
+
+def test_skipped_enrichment_leaves_the_scope_complete_but_not_a_failed_one() -> None:
+    listing = ("listing", UnitStatus.COMPLETE, False)
+    assert scope_with(listing, ("sign-ins", UnitStatus.SKIPPED, True)) is UnitStatus.COMPLETE
+    assert scope_with(listing, ("sign-ins", UnitStatus.FAILED, True)) is UnitStatus.PARTIAL
+    assert scope_with(listing, ("per-item", UnitStatus.SKIPPED, False)) is UnitStatus.PARTIAL
+    assert (
+        scope_with(("listing", UnitStatus.FAILED, False), ("sign-ins", UnitStatus.SKIPPED, True)) is UnitStatus.FAILED
+    )
+    assert scope_with(("listing", UnitStatus.SKIPPED, False)) is UnitStatus.SKIPPED
+
+
+def test_recorder_marks_enrichment_units() -> None:
+    class WithEnrichment(FakeConnector):
+        enrichment_units = frozenset({"enrichment"})
+
+    units = UnitRecorder(WithEnrichment(), RetryPolicy(attempts=1, initial_delay=0, max_delay=0))
+    assert [o.enrichment for o in units.outcomes()] == [False, False, True]

@@ -124,9 +124,12 @@ def test_missing_last_use_evidence_resolves_no_staleness_finding(demo, tmp_path)
 
     disabled = faults.service_disabled("policyanalyzer.googleapis.com", "Policy Analyzer API")
     demo.policy_analyzer.fail("GET", "activities:query", disabled.http_response(), times=99)
-    _, degraded = _scan(demo, tmp_path, "run2")
+    code, degraded = _scan(demo, tmp_path, "run2")
+    # the inventory is whole: a disabled evidence API is named, not a partial scan
+    assert (code, degraded["run"]["status"]) == (0, "complete")
     units = {u["resource_type"]: u for u in degraded["run"]["scopes"][0]["units"]}
     assert units["key-last-authentication"]["status"] == "skipped"
+    assert units["key-last-authentication"]["enrichment"] is True
     assert "SERVICE_DISABLED" in units["key-last-authentication"]["error"] or (
         "has not been used" in units["key-last-authentication"]["error"]
     )
