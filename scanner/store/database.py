@@ -15,9 +15,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event, insert, text, update
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session, col, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from scanner.errors import ConfigError, NhiScanError
 from scanner.history import Fate, fate_of_absent_finding
@@ -156,63 +156,98 @@ class Store:
             if j.connector == scope.connector and j.identity.scope == scope.scope.id
         }
         complete = scope.complete_units()
+        table = SQLModel.metadata.tables[str(IdentityRow.__tablename__)]
         existing = {
             row.identity_id: row
-            for row in session.exec(
-                select(IdentityRow).where(IdentityRow.connector == scope.connector, IdentityRow.scope == scope.scope.id)
+            for row in session.execute(
+                select(table.c.id, table.c.identity_id, table.c.source, table.c.gone_run).where(
+                    table.c.connector == scope.connector, table.c.scope == scope.scope.id
+                )
             )
         }
+        inserts, updates = [], []
         for identity_id, judgement in judged.items():
             identity, who = judgement.identity, judgement.attribution
-            row = existing.get(identity_id) or IdentityRow(
-                connector=scope.connector,
-                scope=scope.scope.id,
-                identity_id=identity_id,
-                provider=identity.provider,
-                kind=identity.kind,
-                name=identity.name,
-                source=identity.source,
-                first_seen_run=run.id,
-                last_seen_run=run.id,
-            )
-            row.kind, row.name, row.source = identity.kind, identity.name, identity.source
-            row.partner = who.partner.id if who.partner else None
-            row.owner = who.owner.id if who.owner else None
-            row.enabled = identity.enabled
-            row.last_seen_run = run.id
-            row.gone_run = None
-            row.record = identity.model_dump(mode="json")
-            session.add(row)
-        for identity_id, row in existing.items():
-            if identity_id not in judged and row.gone_run is None and row.source in complete:
-                row.gone_run = run.id  # only a complete listing says an identity is gone
-                session.add(row)
+            values = {
+                "kind": identity.kind,
+                "name": identity.name,
+                "source": identity.source,
+                "partner": who.partner.id if who.partner else None,
+                "owner": who.owner.id if who.owner else None,
+                "enabled": identity.enabled,
+                "last_seen_run": run.id,
+                "gone_run": None,
+                "record": identity.model_dump(mode="json"),
+            }
+            if identity_id in existing:
+                updates.append({"id": existing[identity_id].id, **values})
+            else:
+                inserts.append(
+                    {
+                        **values,
+                        "connector": scope.connector,
+                        "scope": scope.scope.id,
+                        "identity_id": identity_id,
+                        "provider": identity.provider,
+                        "first_seen_run": run.id,
+                    }
+                )
+        gone = [  # only a complete listing says an identity is gone
+            {"id": row.id, "gone_run": run.id}
+            for identity_id, row in existing.items()
+            if identity_id not in judged and row.gone_run is None and row.source in complete
+        ]
+        _bulk(session, IdentityRow, inserts, updates, gone)
 
     def _reconcile_findings(self, session: Session, run: RunResult) -> None:
         scanned = {(s.connector, s.scope.id): s for s in run.scopes}
         present = {(j.connector, j.identity.scope, j.identity.id) for j in run.identities}
         current = {f.id: f for f in run.findings}
-        previous = {
-            row.id: row for row in session.exec(select(FindingRow).where(col(FindingRow.id).in_(list(current))))
-        }
+        table = SQLModel.metadata.tables[str(FindingRow.__tablename__)]
+        previous: dict[str, Any] = {}  # every finding ever recorded in the scanned scopes
+        for connector, scope_id in scanned:
+            query = table.select().where(table.c.connector == connector, table.c.scope == scope_id)
+            previous.update((row.id, row) for row in session.execute(query))
 
+        inserts, updates, events = [], [], []
         for finding in run.findings:
             row = previous.get(finding.id)
             if row is not None and row.status == "open":
-                finding.status = "open"
-                finding.first_seen_run = row.first_seen_run
+                finding.status, finding.first_seen_run = "open", row.first_seen_run
             else:
-                finding.status = "new"
-                finding.first_seen_run = run.id
-            self._save_finding(session, run, finding, row)
+                finding.status, finding.first_seen_run = "new", run.id
+            values = {
+                "id": finding.id,
+                "severity": finding.severity.value,
+                "partner": finding.partner,
+                "owner": finding.owner,
+                "status": "open",
+                "first_seen_run": finding.first_seen_run,
+                "last_seen_run": run.id,
+                "resolved_run": None,
+                "units": finding.units,
+                "record": finding.model_dump(mode="json"),
+            }
+            if row is None:
+                inserts.append(
+                    {
+                        **values,
+                        "rule": finding.rule,
+                        "connector": finding.connector,
+                        "scope": finding.scope,
+                        "identity_id": finding.identity,
+                        "credential_id": finding.credential,
+                    }
+                )
+            else:
+                updates.append(values)
+            events.append({"run_id": run.id, "finding_id": finding.id, "status": finding.status, "carried": False})
 
-        open_rows = session.exec(
-            select(FindingRow).where(FindingRow.status == "open", col(FindingRow.id).not_in(list(current)))
-        )
-        for row in open_rows:
-            scope = scanned.get((row.connector, row.scope))
-            if scope is None:
-                continue  # not scanned in this run: untouched
+        carried = []
+        for row in previous.values():
+            if row.status != "open" or row.id in current:
+                continue
+            scope = scanned[(row.connector, row.scope)]
             fate = fate_of_absent_finding(
                 row.units,
                 identity_present=(row.connector, row.scope, row.identity_id) in present,
@@ -223,40 +258,25 @@ class Store:
             finding.first_seen_run = row.first_seen_run
             if fate is Fate.RESOLVED:
                 finding.status, finding.carried = "resolved", False
-                row.status, row.resolved_run = "resolved", run.id
             else:
                 finding.status, finding.carried = "open", True
                 why = run.undetermined.get(row.id) if fate is Fate.UNDETERMINED else None
                 finding.evidence = {**finding.evidence, "not_re_evaluated": why or _carried_reason(scope, row.units)}
-            row.last_seen_run = run.id
-            row.record = finding.model_dump(mode="json")
-            session.add(row)
-            session.add(
-                FindingEventRow(run_id=run.id, finding_id=row.id, status=finding.status, carried=finding.carried)
+            carried.append(
+                {
+                    "id": row.id,
+                    "status": "resolved" if fate is Fate.RESOLVED else "open",
+                    "resolved_run": run.id if fate is Fate.RESOLVED else None,
+                    "last_seen_run": run.id,
+                    "record": finding.model_dump(mode="json"),
+                }
+            )
+            events.append(
+                {"run_id": run.id, "finding_id": row.id, "status": finding.status, "carried": finding.carried}
             )
             run.findings.append(finding)
-
-    def _save_finding(self, session: Session, run: RunResult, finding: Finding, row: FindingRow | None) -> None:
-        if row is None:
-            row = FindingRow(
-                id=finding.id,
-                rule=finding.rule,
-                severity=finding.severity.value,
-                connector=finding.connector,
-                scope=finding.scope,
-                identity_id=finding.identity,
-                credential_id=finding.credential,
-                status="open",
-                first_seen_run=run.id,
-                last_seen_run=run.id,
-            )
-        if finding.status == "new":
-            row.first_seen_run, row.resolved_run = run.id, None
-        row.severity, row.partner, row.owner = finding.severity.value, finding.partner, finding.owner
-        row.status, row.last_seen_run, row.units = "open", run.id, finding.units
-        row.record = finding.model_dump(mode="json")
-        session.add(row)
-        session.add(FindingEventRow(run_id=run.id, finding_id=finding.id, status=finding.status))
+        _bulk(session, FindingRow, inserts, updates, carried)
+        _bulk(session, FindingEventRow, events, [], [])
 
     # -- queries ---------------------------------------------------------------
 
@@ -274,31 +294,31 @@ class Store:
         run_id: str | None = None,
     ) -> list[Finding]:
         """Current state of findings (or as a given run recorded them), filtered."""
+        filters = [
+            column == value
+            for column, value in ((FindingRow.partner, partner), (FindingRow.owner, owner), (FindingRow.rule, rule))
+            if value
+        ]
         with Session(self.engine) as session:
-            query = select(FindingRow)
-            if partner:
-                query = query.where(FindingRow.partner == partner)
-            if owner:
-                query = query.where(FindingRow.owner == owner)
-            if rule:
-                query = query.where(FindingRow.rule == rule)
             if run_id:
-                events = {
-                    e.finding_id: e
-                    for e in session.exec(select(FindingEventRow).where(FindingEventRow.run_id == run_id))
-                }
-                query = query.where(col(FindingRow.id).in_(list(events)))
+                joined = (
+                    select(FindingRow, FindingEventRow)
+                    .join(FindingEventRow, col(FindingEventRow.finding_id) == col(FindingRow.id))
+                    .where(FindingEventRow.run_id == run_id, *filters)
+                )
                 result = []
-                for row in session.exec(query):
+                for row, event in session.exec(joined):
                     finding = Finding.model_validate(row.record)
-                    finding.status, finding.carried = events[row.id].status, events[row.id].carried
+                    finding.status, finding.carried = event.status, event.carried
                     result.append(finding)
             else:
                 if status in ("open", "resolved"):
-                    query = query.where(FindingRow.status == status)
-                result = [Finding.model_validate(row.record) for row in session.exec(query)]
-                if status == "new":
-                    result = [f for f in result if f.status == "new"]
+                    filters.append(FindingRow.status == status)
+                result = [
+                    Finding.model_validate(row.record) for row in session.exec(select(FindingRow).where(*filters))
+                ]
+            if status == "new" or (run_id and status):
+                result = [f for f in result if f.status == status]
         return sorted(result, key=lambda f: (-f.severity.rank, f.rule, f.identity))
 
     def identities(self, *, partner: str | None = None, include_gone: bool = False) -> list[IdentityRow]:
@@ -316,6 +336,15 @@ class Store:
                 select(RunRow).where(RunRow.status != "running").order_by(col(RunRow.started).desc())
             ).first()
             return row.id if row else None
+
+
+def _bulk(session: Session, table: type[SQLModel], inserts: list[Any], *updates: list[Any]) -> None:
+    """Write many rows at once (executemany): per-row ORM objects cost ~1 ms each."""
+    if inserts:
+        session.execute(insert(table), inserts)
+    for batch in updates:  # each batch has one shape of keys, the primary key included
+        if batch:
+            session.execute(update(table), batch)
 
 
 def _carried_reason(scope: ScopeResult, units: list[str]) -> str:

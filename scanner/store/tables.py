@@ -78,6 +78,7 @@ class FindingRow(SQLModel, table=True):
     """The latest state of each finding, keyed by its stable id."""
 
     __tablename__ = "findings"
+    __table_args__ = (Index("ix_findings_connector_scope", "connector", "scope"),)
 
     id: str = Field(primary_key=True)
     rule: str = Field(index=True)

@@ -13,9 +13,11 @@ import pytest
 from helpers.builders import sample_registry
 from helpers.moto import Moto
 from helpers.scan import scan
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, inspect, make_url, text
 from sqlmodel import Session, select
 
+from scanner.config import Settings
+from scanner.results import RunResult
 from scanner.store import FindingEventRow, FindingRow, Store
 from scanner.store.tables import IdentityRow, RunRow
 
@@ -156,3 +158,62 @@ def test_migrations_build_exactly_the_models_schema(
         assert compare_metadata(context, SQLModel.metadata) == []
     with Store(url) as again:  # opening an up-to-date store changes nothing
         assert again.latest_run_id() is None
+
+
+def synthetic_run(count: int, listed: bool) -> RunResult:
+    """A run of one complete AWS scope: ``count`` users with a stale key each, or none of them."""
+    from datetime import UTC, datetime
+
+    from helpers.builders import credential, identity
+
+    from scanner.attribution import Attributor
+    from scanner.connector import Scope, UnitStatus
+    from scanner.coverage import UnitOutcome
+    from scanner.engine import _judge
+    from scanner.results import ScopeResult
+
+    identities = [
+        identity(f"svc-{n}", source="principals", credentials=(credential(f"AKIA{n:016d}", used=200, created=20),))
+        for n in range(count if listed else 0)
+    ]
+    units = [UnitOutcome("principals", UnitStatus.COMPLETE), UnitOutcome("keys", UnitStatus.COMPLETE)]
+    scope = ScopeResult("aws", Scope("aws", "1"), units, identities)
+    run = RunResult(id=str(uuid.uuid4()), command="test", started=datetime.now(UTC), scopes=[scope])
+    _judge(run, scope, Attributor(sample_registry()), Settings(), datetime.now(UTC))
+    run.finished = datetime.now(UTC)
+    return run
+
+
+def test_reconciliation_scales_past_sql_parameter_limits(tmp_path: Path) -> None:
+    with Store(f"sqlite:///{tmp_path}/big.db") as store:
+        first = synthetic_run(33_000, listed=True)  # SQLite binds at most 32,766 parameters a statement
+        store.begin_run(first)
+        store.commit_run(first)
+        assert len(first.findings) == 33_000 and {f.status for f in first.findings} == {"new"}
+        second = synthetic_run(33_000, listed=False)  # a complete listing without them: all gone
+        store.begin_run(second)
+        store.commit_run(second)
+        assert len(second.findings) == 33_000 and {f.status for f in second.findings} == {"resolved"}
+        assert len(store.findings(run_id=second.id, status="resolved")) == 33_000
+
+
+def test_upgrading_an_older_schema_keeps_history(tmp_path: Path, moto: Moto) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from scanner.store.database import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0001")  # the first released schema
+    with create_engine(url).begin() as connection:
+        connection.execute(
+            text("INSERT INTO runs (id, command, started, status) VALUES ('r0', 'scan', '2026-01-01', 'complete')")
+        )
+    with Store(url) as store:  # opening it applies the later revisions
+        assert [r.id for r in store.runs()] == ["r0"]
+        with store.engine.connect() as connection:
+            indexes = {i["name"] for i in inspect(connection).get_indexes("findings")}
+        assert "ix_findings_connector_scope" in indexes
