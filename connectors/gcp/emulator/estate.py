@@ -76,14 +76,14 @@ class Folder:
 class Estate:
     projects: list[Project]
     folders: list[Folder] = field(default_factory=list)
+    _by_email: dict[str, tuple[Project, Account]] = field(default_factory=dict, repr=False)
 
     def project(self, project_id: str) -> Project | None:
         return next((p for p in self.projects if p.id == project_id), None)
 
     def account(self, email: str) -> tuple[Project, Account] | None:
-        """The project and account of a service-account email."""
-        for project in self.projects:
-            for account in project.accounts:
-                if account.email(project.id) == email.lower():
-                    return project, account
-        return None
+        """The project and account of a service-account email (indexed: one lookup per key listing)."""
+        count = sum(len(project.accounts) for project in self.projects)
+        if len(self._by_email) != count:  # rebuilt when tests add accounts
+            self._by_email = {a.email(p.id): (p, a) for p in self.projects for a in p.accounts}
+        return self._by_email.get(email.lower())

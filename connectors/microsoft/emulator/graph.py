@@ -17,8 +17,9 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from connectors.loopback import Handler, Request, Response, page
@@ -76,6 +77,13 @@ class GraphApi:
     expire_page_tokens: int = 0  # answer the next N continuation requests with an expired token
     # set by the emulator to its server's dispatch, so $batch items are logged and can fail
     dispatch: Callable[[Request], Response] | None = None
+    _apps_by_id: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def _application(self, app_id: str) -> dict[str, Any] | None:
+        """By id, from an index rebuilt when tests add applications (a scan per lookup is quadratic)."""
+        if len(self._apps_by_id) != len(self.tenant.applications):
+            self._apps_by_id = {a["id"]: a for a in self.tenant.applications}
+        return self._apps_by_id.get(app_id)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [
@@ -165,7 +173,7 @@ class GraphApi:
         return self._listing(request, self.tenant.service_principals, "servicePrincipals", self._project(request))
 
     def _federated(self, request: Request) -> Response:
-        app = next((a for a in self.tenant.applications if a["id"] == request.params["id"]), None)
+        app = self._application(request.params["id"])
         if app is None:
             return graph_error(
                 404,
