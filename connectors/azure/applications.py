@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.applications.applications_request_builder import ApplicationsRequestBuilder
 
 from connectors.microsoft.graph import GraphSession
-from connectors.microsoft.paging import list_all
+from connectors.microsoft.paging import list_with_owners
 
 UNIT = "applications"
-EXPANDED_PAGE = 100
-OWNERS = "owners($select=id,mail,userPrincipalName)"
 FIELDS = [
     "id",
     "appId",
@@ -31,10 +28,5 @@ FIELDS = [
 
 
 async def fetch_applications(graph: GraphSession) -> list[dict[str, Any]]:
-    query = ApplicationsRequestBuilder.ApplicationsRequestBuilderGetQueryParameters(
-        select=FIELDS, expand=[OWNERS], top=EXPANDED_PAGE
-    )
-    builder = graph.client.applications
-    return await list_all(
-        graph, lambda: builder.to_get_request_information(RequestConfiguration(query_parameters=query)), UNIT
-    )
+    query = ApplicationsRequestBuilder.ApplicationsRequestBuilderGetQueryParameters
+    return await list_with_owners(graph, graph.client.applications, query, FIELDS, UNIT)

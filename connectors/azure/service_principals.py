@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.service_principals.service_principals_request_builder import (
     ServicePrincipalsRequestBuilder,
 )
 
-from connectors.azure.applications import EXPANDED_PAGE, OWNERS
 from connectors.microsoft.graph import GraphSession
-from connectors.microsoft.paging import list_all
+from connectors.microsoft.paging import list_with_owners
 
 UNIT = "service-principals"
 FIELDS = [
@@ -37,10 +35,5 @@ FIELDS = [
 
 
 async def fetch_service_principals(graph: GraphSession) -> list[dict[str, Any]]:
-    query = ServicePrincipalsRequestBuilder.ServicePrincipalsRequestBuilderGetQueryParameters(
-        select=FIELDS, expand=[OWNERS], top=EXPANDED_PAGE
-    )
-    builder = graph.client.service_principals
-    return await list_all(
-        graph, lambda: builder.to_get_request_information(RequestConfiguration(query_parameters=query)), UNIT
-    )
+    query = ServicePrincipalsRequestBuilder.ServicePrincipalsRequestBuilderGetQueryParameters
+    return await list_with_owners(graph, graph.client.service_principals, query, FIELDS, UNIT)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.request_information import RequestInformation
 
 from connectors.microsoft.errors import is_expired_page_token
@@ -42,3 +43,18 @@ async def list_all(
             continue
         return items
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# $expand caps Graph's page at 100 objects (and returns at most 20 owners per object).
+EXPANDED_PAGE = 100
+OWNERS = "owners($select=id,mail,userPrincipalName)"
+
+
+async def list_with_owners(
+    graph: GraphSession, builder: Any, query_parameters: type[Any], fields: list[str], what: str
+) -> list[dict[str, Any]]:
+    """A directory listing (applications, service principals) with $select and owners expanded."""
+    query = query_parameters(select=fields, expand=[OWNERS], top=EXPANDED_PAGE)
+    return await list_all(
+        graph, lambda: builder.to_get_request_information(RequestConfiguration(query_parameters=query)), what
+    )
