@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from enum import StrEnum
 from importlib.resources import files
 from pathlib import Path
@@ -99,6 +100,17 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def _exit_codes_for_errors() -> Iterator[None]:
+    """Bad input exits 2; any other error nhi-scan raises on purpose means the scan did not complete: 3."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise _fail(str(exc), EXIT_BAD_INPUT) from None
+    except NhiScanError as exc:
+        raise _fail(str(exc), EXIT_INCOMPLETE) from None
+
+
 def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
     settings = load_settings(config)
     registry_path = registry or settings.registry
@@ -183,13 +195,9 @@ def scan(
 ) -> None:
     """Scan the configured accounts, tenants and projects; store the history; report."""
     logs.configure(verbose)
-    try:
+    with _exit_codes_for_errors():
         settings, loaded = _load(config, registry)
         run = _run("scan", settings, loaded, _connectors(settings, connector), db)
-    except ConfigError as exc:
-        raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    except NhiScanError as exc:
-        raise _fail(str(exc), EXIT_INCOMPLETE) from None
     _emit(run, format, output)
     raise typer.Exit(_exit_code(run, fail_on))
 
@@ -245,16 +253,12 @@ def sweep(
     Exits 1 while anything of the partner is still active: a gate for offboarding.
     """
     logs.configure(verbose)
-    try:
+    with _exit_codes_for_errors():
         settings, loaded = _load(config, registry)
         if loaded.partner(partner) is None:
             raise ConfigError(f"--partner: {partner!r} is not in the registry")
         names = _connectors(settings, connector)
         run = _run(f"sweep {partner}", settings, loaded, names, db)
-    except ConfigError as exc:
-        raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    except NhiScanError as exc:
-        raise _fail(str(exc), EXIT_INCOMPLETE) from None
     report = sweep_report(run, partner, {name: load_connector(name) for name in names})
     text = json.dumps(report, indent=2) + "\n"
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:
@@ -291,15 +295,11 @@ def findings(
     format: Annotated[Format | None, typer.Option("--format", "-f", help="table, json or csv.")] = None,
 ) -> None:
     """Query the stored history of findings."""
-    try:
+    with _exit_codes_for_errors():
         settings = load_settings(config)
         with Store(db or settings.database) as store:
             run_id = store.latest_run_id() if run == "latest" else run
             found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
-    except ConfigError as exc:
-        raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    except NhiScanError as exc:
-        raise _fail(str(exc), EXIT_INCOMPLETE) from None
     chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
     if chosen is Format.json:
         sys.stdout.write(json.dumps([f.model_dump(mode="json", exclude={"units"}) for f in found], indent=2) + "\n")

@@ -78,9 +78,7 @@ class UnitRecorder:
             return results
         item, first = failures[0]
         kind = self._connector.classify(first)
-        status = UnitStatus.PARTIAL if results else UnitStatus.FAILED
-        if kind is ErrorKind.API_DISABLED and not results:
-            status = UnitStatus.SKIPPED
+        status = UnitStatus.PARTIAL if results else _status_of_failure(kind)
         message = f"{len(failures)} of {len(failures) + len(results)} failed; first ({item}): {_describe(first)}"
         log.warning("unit.incomplete", unit=unit, status=status.value, error=message)
         self._record(unit, UnitOutcome(unit, status, message, kind, items_failed=len(failures)))
@@ -96,8 +94,7 @@ class UnitRecorder:
         kind = self._connector.classify(error)
         for unit in self._declared:
             if unit not in self._outcomes:
-                status = UnitStatus.SKIPPED if kind is ErrorKind.API_DISABLED else UnitStatus.FAILED
-                self._record(unit, UnitOutcome(unit, status, _describe(error), kind))
+                self._record(unit, UnitOutcome(unit, _status_of_failure(kind), _describe(error), kind))
 
     def outcomes(self) -> list[UnitOutcome]:
         """Every declared unit; one the connector never reached is skipped, not complete."""
@@ -123,7 +120,7 @@ class UnitRecorder:
 
     def _record_error(self, unit: str, error: BaseException) -> None:
         kind = self._connector.classify(error)
-        status = UnitStatus.SKIPPED if kind is ErrorKind.API_DISABLED else UnitStatus.FAILED
+        status = _status_of_failure(kind)
         log.warning("unit.failed", unit=unit, kind=kind.value, error=_describe(error))
         self._record(unit, UnitOutcome(unit, status, _describe(error), kind))
 
@@ -137,6 +134,11 @@ class UnitRecorder:
                     previous.notes = outcome.notes
                     return
             self._outcomes[unit] = outcome
+
+
+def _status_of_failure(kind: ErrorKind) -> UnitStatus:
+    """An API that is not enabled (or licensed) is skipped with its reason; anything else failed."""
+    return UnitStatus.SKIPPED if kind is ErrorKind.API_DISABLED else UnitStatus.FAILED
 
 
 def _describe(error: BaseException) -> str:
