@@ -20,7 +20,7 @@ def serve(size: int) -> None:
     """Child: start moto, seed ``size`` identities straight into its backend, announce the URL."""
     from moto.iam.models import iam_backends
 
-    from connectors.aws.emulator import moto_server
+    from partner_nhi.connectors.aws.emulator import moto_server
 
     with moto_server() as endpoint:
         iam = iam_backends["123456789012"]["global"]

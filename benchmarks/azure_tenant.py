@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from harness import announce, main
 
 if TYPE_CHECKING:
-    from connectors.microsoft.emulator import Tenant
+    from partner_nhi.connectors.microsoft.emulator import Tenant
 
 TENANT_ID = "0b5e11c4-0000-4000-8000-00000000be4c"
 SUBSCRIPTION_ID = "5ab5c21b-0000-4000-8000-00000000be4c"
@@ -34,8 +34,8 @@ OWNERS = 100  # users who own applications
 
 def build_tenant(size: int) -> Tenant:
     """A tenant whose scan reports ``size`` identities (see the module docstring for the mix)."""
-    from connectors.microsoft.emulator import Subscription, Tenant
-    from connectors.microsoft.emulator import tenant as seed
+    from partner_nhi.connectors.microsoft.emulator import Subscription, Tenant
+    from partner_nhi.connectors.microsoft.emulator import tenant as seed
 
     now = datetime.now(UTC)
 
@@ -102,8 +102,8 @@ def build_tenant(size: int) -> Tenant:
 
 def serve(size: int) -> None:
     """Child: seed a tenant of ``size`` identities, serve it, announce the settings and the token."""
-    from connectors.microsoft.auth import TOKEN_ENV
-    from connectors.microsoft.emulator import MicrosoftEmulator
+    from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
+    from partner_nhi.connectors.microsoft.emulator import MicrosoftEmulator
 
     with MicrosoftEmulator(build_tenant(size)) as emulator:
         announce(emulator.settings(), {TOKEN_ENV: emulator.token})

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from harness import announce, main
 
 if TYPE_CHECKING:
-    from connectors.gcp.emulator import Estate
+    from partner_nhi.connectors.gcp.emulator import Estate
 
 PROJECT = "bench-prod"
 ORGANIZATION_DOMAIN = "corp.example"
@@ -31,7 +31,7 @@ ROLES = ("roles/viewer", "roles/editor", "roles/storage.objectViewer", "roles/bi
 
 def build_estate(size: int) -> Estate:
     """One project whose scan reports ``size`` identities (see the module docstring for the mix)."""
-    from connectors.gcp.emulator import Account, Binding, Estate, Key, Project, key_id
+    from partner_nhi.connectors.gcp.emulator import Account, Binding, Estate, Key, Project, key_id
 
     now = datetime.now(UTC)
 
@@ -83,7 +83,7 @@ def build_estate(size: int) -> Estate:
 
 def serve(size: int) -> None:
     """Child: seed a project of ``size`` identities, serve it on the three emulators, announce the settings."""
-    from connectors.gcp.emulator import running
+    from partner_nhi.connectors.gcp.emulator import running
 
     with running(build_estate(size)) as emulators:
         announce(emulators.settings(organization_domains=[ORGANIZATION_DOMAIN]))

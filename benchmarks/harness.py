@@ -30,9 +30,9 @@ def announce(settings: Mapping[str, Any], environ: Mapping[str, str] | None = No
 
 def measure(script: str, connector: str, size: int) -> dict[str, object]:
     """Parent: start ``script --serve size``, scan its estate with ``connector`` once, return the figures."""
-    from scanner.config import Settings
-    from scanner.engine import ScanRequest, run_scan
-    from scanner.registry import Registry
+    from partner_nhi.config import Settings
+    from partner_nhi.engine import ScanRequest, run_scan
+    from partner_nhi.registry import Registry
 
     child = subprocess.Popen(  # noqa: S603 - the calling benchmark script itself
         [sys.executable, script, "--serve", str(size)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True

@@ -1,2 +1,2 @@
-"""Connectors: one package per cloud, each registered in the ``nhi_scan.connectors``
-entry-point group of ``pyproject.toml``. They import :mod:`scanner`, never the reverse."""
+"""Connectors: one package per cloud, each registered in the ``partner_nhi.connectors``
+entry-point group of ``pyproject.toml``. They import :mod:`partner_nhi.contract`, never the reverse."""

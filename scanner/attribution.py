@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from scanner.records import Identity
-from scanner.registry import Owner, Partner, Registry
+from partner_nhi.records import Identity
+from partner_nhi.registry import Owner, Partner, Registry
 
 # registry match list -> the affiliation kind connectors record for it
 MATCH_KINDS: dict[str, str] = {

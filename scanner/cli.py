@@ -1,4 +1,4 @@
-"""The ``nhi-scan`` command line.
+"""The ``partner-nhi`` command line.
 
 Exit codes (documented in the README): 0 the scan completed and nothing is at or
 above ``--fail-on``; 1 findings at or above ``--fail-on`` (``sweep``: something the
@@ -23,23 +23,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from scanner import __version__, logs
-from scanner.config import Settings, load_settings
-from scanner.connector import connector_names, load_connector
-from scanner.engine import ScanRequest, run_scan
-from scanner.errors import ConfigError, NhiScanError
-from scanner.outputs import render
-from scanner.outputs.render import findings_csv, findings_table, print_report
-from scanner.registry import Registry, json_schema, load_registry
-from scanner.results import RunResult, ScopeResult
-from scanner.rules.model import Severity
-from scanner.store import Store
-from scanner.sweep import sweep_report
+from partner_nhi import __version__, logs
+from partner_nhi.config import Settings, load_settings
+from partner_nhi.connector import connector_names, load_connector
+from partner_nhi.engine import ScanRequest, run_scan
+from partner_nhi.errors import ConfigError, PartnerNhiError
+from partner_nhi.outputs import render
+from partner_nhi.outputs.render import findings_csv, findings_table, print_report
+from partner_nhi.registry import Registry, json_schema, load_registry
+from partner_nhi.results import RunResult, ScopeResult
+from partner_nhi.rules.model import Severity
+from partner_nhi.store import Store
+from partner_nhi.sweep import sweep_report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 app = typer.Typer(
-    name="nhi-scan",
+    name="partner-nhi",
     help="Find the non-human identities partners hold in your clouds, who answers for each, "
     "and which are orphaned, stale, unrotated or expiring.",
     no_args_is_help=True,
@@ -59,7 +59,7 @@ class Format(StrEnum):
 
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML configuration file.", envvar="NHI_SCAN_CONFIG")
+    Path | None, typer.Option("--config", "-c", help="YAML configuration file.", envvar="PARTNER_NHI_CONFIG")
 ]
 RegistryOption = Annotated[
     Path | None, typer.Option("--registry", "-r", help="Registry YAML (overrides the config's).")
@@ -72,7 +72,7 @@ FormatOption = Annotated[
 ]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")]
 DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default sqlite:///nhi-scan.db).")
+    str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default sqlite:///partner-nhi.db).")
 ]
 FailOnOption = Annotated[
     Severity | None, typer.Option("--fail-on", help="Exit 1 when a current finding is at or above this.")
@@ -82,7 +82,7 @@ VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help=
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"nhi-scan {__version__}")
+        typer.echo(f"partner-nhi {__version__}")
         raise typer.Exit()
 
 
@@ -92,7 +92,7 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
-    """nhi-scan."""
+    """partner-nhi."""
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -102,12 +102,12 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 @contextmanager
 def _exit_codes_for_errors() -> Iterator[None]:
-    """Bad input exits 2; any other error nhi-scan raises on purpose means the scan did not complete: 3."""
+    """Bad input exits 2; any other error partner-nhi raises on purpose means the scan did not complete: 3."""
     try:
         yield
     except ConfigError as exc:
         raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    except NhiScanError as exc:
+    except PartnerNhiError as exc:
         raise _fail(str(exc), EXIT_INCOMPLETE) from None
 
 
@@ -213,7 +213,7 @@ def demo(
     """Run the whole product against a built-in simulated estate: no credentials, no network."""
     logs.configure(verbose)
     names = connector or connector_names()
-    registry_file = Path(str(files("scanner.demo").joinpath("registry.yaml")))
+    registry_file = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
     with ExitStack() as stack:
         estates: dict[str, dict[str, Any]] = {}
         for name in names:
@@ -230,7 +230,7 @@ def demo(
             db = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/demo.db"
         try:
             run = _run("demo", settings, load_registry(registry_file), sorted(estates), db)
-        except NhiScanError as exc:
+        except PartnerNhiError as exc:
             raise _fail(str(exc), EXIT_INCOMPLETE) from None
     err.print(f"demo registry: {registry_file}")
     _emit(run, format, output)

@@ -1,4 +1,4 @@
-"""Settings: one YAML file plus ``NHI_SCAN_*`` environment variables (which win).
+"""Settings: one YAML file plus ``PARTNER_NHI_*`` environment variables (which win).
 
 Credentials never come from here: each connector uses its cloud's standard chain.
 """
@@ -11,11 +11,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from scanner.errors import ConfigError
-from scanner.rules.catalogue import DEFAULT_THRESHOLDS
-from scanner.yamlsource import YamlDocument
+from partner_nhi.errors import ConfigError
+from partner_nhi.rules.catalogue import DEFAULT_THRESHOLDS
+from partner_nhi.yamlsource import YamlDocument
 
-DEFAULT_DATABASE = "sqlite:///nhi-scan.db"
+DEFAULT_DATABASE = "sqlite:///partner-nhi.db"
 
 
 def _known_thresholds(values: dict[str, int]) -> dict[str, int]:
@@ -68,7 +68,7 @@ class RetrySettings(BaseModel):
 class Settings(BaseSettings):
     """Everything a run needs besides the registry's content."""
 
-    model_config = SettingsConfigDict(env_prefix="NHI_SCAN_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="PARTNER_NHI_", env_nested_delimiter="__", extra="forbid")
 
     registry: Path | None = None
     database: str = DEFAULT_DATABASE

@@ -1,7 +1,7 @@
 """The contract between the core and a connector, and the one error taxonomy.
 
 A connector is one package under ``connectors/`` registered in the
-``nhi_scan.connectors`` entry-point group. It lists its scopes (accounts,
+``partner_nhi.connectors`` entry-point group. It lists its scopes (accounts,
 tenants, projects), opens each with its own client factory, and collects
 identities unit by unit through :class:`Units`, which the engine implements:
 the engine, not the connector, retries, times and records every coverage unit.
@@ -25,13 +25,13 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from scanner.errors import ConfigError
-from scanner.records import Identity
+from partner_nhi.errors import ConfigError
+from partner_nhi.records import Identity
 
 T = TypeVar("T")
 K = TypeVar("K")
 
-ENTRY_POINT_GROUP = "nhi_scan.connectors"
+ENTRY_POINT_GROUP = "partner_nhi.connectors"
 
 
 class ErrorKind(StrEnum):
@@ -128,7 +128,7 @@ class Connector(ABC):
 
     @classmethod
     def revocation_steps(cls, identity: Identity) -> list[str]:
-        """What a human runs to cut this identity off (nhi-scan itself never changes anything)."""
+        """What a human runs to cut this identity off (partner-nhi itself never changes anything)."""
         return [f"disable, then delete, {identity.kind} {identity.id}"]
 
     @classmethod
@@ -145,7 +145,8 @@ def load_connector(name: str) -> type[Connector]:
                 connector: type[Connector] = entry.load()
             except ImportError as exc:
                 raise ConfigError(
-                    f"connector {name!r} needs its SDK ({exc.name or exc} is missing): pip install 'nhi-scan[{name}]'"
+                    f"connector {name!r} needs its SDK ({exc.name or exc} is missing): "
+                    f"pip install 'partner-nhi[{name}]'"
                 ) from None
             return connector
     known = ", ".join(sorted(e.name for e in entry_points(group=ENTRY_POINT_GROUP))) or "none"

@@ -1,6 +1,6 @@
 """Coverage units: for every (connector, scope, resource type), what happened.
 
-:class:`UnitRecorder` is the engine's side of :class:`scanner.connector.Units`.
+:class:`UnitRecorder` is the engine's side of :class:`partner_nhi.connector.Units`.
 It retries throttled and transient errors, classifies the rest through the
 connector, and records each unit as complete, partial, failed or skipped.
 Resolution of findings is gated on these records (SPEC §7).
@@ -16,7 +16,7 @@ from typing import TypeVar
 import structlog
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from scanner.connector import Connector, ErrorKind, Scope, UnitStatus
+from partner_nhi.connector import Connector, ErrorKind, Scope, UnitStatus
 
 T = TypeVar("T")
 K = TypeVar("K")

@@ -15,15 +15,15 @@ from datetime import UTC, datetime
 
 import structlog
 
-from scanner.attribution import Attributor
-from scanner.config import Settings
-from scanner.connector import CallCounter, Connector, Scope, UnitStatus, load_connector
-from scanner.coverage import RetryPolicy, UnitOutcome, UnitRecorder
-from scanner.registry import Registry
-from scanner.results import Finding, JudgedIdentity, RunResult, ScopeResult
-from scanner.rules.catalogue import evaluate
-from scanner.rules.model import Hit, RuleInput, Undetermined
-from scanner.store import Store
+from partner_nhi.attribution import Attributor
+from partner_nhi.config import Settings
+from partner_nhi.connector import CallCounter, Connector, Scope, UnitStatus, load_connector
+from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
+from partner_nhi.registry import Registry
+from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
+from partner_nhi.rules.catalogue import evaluate
+from partner_nhi.rules.model import Hit, RuleInput, Undetermined
+from partner_nhi.store import Store
 
 log = structlog.get_logger(__name__)
 

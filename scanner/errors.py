@@ -1,6 +1,6 @@
 """Errors the user can act on. Each names the place: file, line, field.
 
-- :class:`NhiScanError`  base of everything raised on purpose
+- :class:`PartnerNhiError`  base of everything raised on purpose
   - :class:`ConfigError`  bad configuration, registry or arguments (exit code 2)
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 
-class NhiScanError(Exception):
-    """Base of the errors nhi-scan raises on purpose."""
+class PartnerNhiError(Exception):
+    """Base of the errors partner-nhi raises on purpose."""
 
 
-class ConfigError(NhiScanError):
+class ConfigError(PartnerNhiError):
     """Bad input: the message names the file, line and field."""
 
     @classmethod

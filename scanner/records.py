@@ -41,7 +41,7 @@ class CredentialKind(StrEnum):
 
 
 def utc(value: datetime | None) -> datetime | None:
-    """APIs (and moto) return naive datetimes; everything in nhi-scan is aware UTC."""
+    """APIs (and moto) return naive datetimes; everything in partner-nhi is aware UTC."""
     if value is None:
         return None
     if value.tzinfo is None:

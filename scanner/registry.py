@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from scanner.errors import ConfigError
-from scanner.yamlsource import Location, YamlDocument
+from partner_nhi.errors import ConfigError
+from partner_nhi.yamlsource import Location, YamlDocument
 
 SCHEMA_PATH = Path(__file__).with_name("registry.schema.json")
 
@@ -155,7 +155,7 @@ def load_registry(path: Path) -> Registry:
 def json_schema() -> dict[str, object]:
     schema = Registry.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "nhi-scan registry (version 1)"
+    schema["title"] = "partner-nhi registry (version 1)"
     return schema
 
 

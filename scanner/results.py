@@ -11,11 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from scanner.attribution import Attribution
-from scanner.connector import Scope, UnitStatus
-from scanner.coverage import UnitOutcome
-from scanner.records import Identity
-from scanner.rules.model import Severity
+from partner_nhi.attribution import Attribution
+from partner_nhi.connector import Scope, UnitStatus
+from partner_nhi.coverage import UnitOutcome
+from partner_nhi.records import Identity
+from partner_nhi.rules.model import Severity
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from scanner.connector import Connector
-from scanner.outputs.document import identity_entry
-from scanner.results import RunResult
+from partner_nhi.connector import Connector
+from partner_nhi.outputs.document import identity_entry
+from partner_nhi.results import RunResult
 
 
 def sweep_report(run: RunResult, partner: str, connectors: Mapping[str, type[Connector]]) -> dict[str, Any]:

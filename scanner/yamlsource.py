@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from scanner.errors import ConfigError
+from partner_nhi.errors import ConfigError
 
 Location = tuple[str | int, ...]
 

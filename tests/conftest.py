@@ -16,17 +16,17 @@ _DUMMY_ENV = {
     "AZURE_CLIENT_ID": "00000000-0000-0000-0000-000000000000",
     "AZURE_TENANT_ID": "00000000-0000-0000-0000-000000000000",
     "GOOGLE_APPLICATION_CREDENTIALS": os.devnull,
-    "GOOGLE_CLOUD_PROJECT": "nhi-scan-test",
+    "GOOGLE_CLOUD_PROJECT": "partner-nhi-test",
     "NO_PROXY": "127.0.0.1,localhost",
 }
 os.environ.update(_DUMMY_ENV)
-for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AZURE_CLIENT_SECRET", "NHI_SCAN_AZURE_ACCESS_TOKEN"):
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AZURE_CLIENT_SECRET", "PARTNER_NHI_AZURE_ACCESS_TOKEN"):
     os.environ.pop(_name, None)
 
 
 def pytest_configure() -> None:
     """Logs go to stderr as JSON in every test, as in a container."""
-    from scanner import logs
+    from partner_nhi import logs
 
     logs.configure(verbosity=1, json_logs=True)
 

@@ -11,23 +11,23 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
-from connectors.aws import normalize
-from connectors.aws.authorization import fetch_authorization_details
-from connectors.aws.clients import ClientFactory
-from connectors.aws.credential_report import fetch_credential_report
-from connectors.aws.errors import classify
-from connectors.aws.normalize import UserCredentials
-from connectors.aws.revocation import revocation_steps
-from connectors.aws.settings import AwsSettings
-from connectors.aws.user_credentials import (
+from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units
+from partner_nhi.connectors.aws import normalize
+from partner_nhi.connectors.aws.authorization import fetch_authorization_details
+from partner_nhi.connectors.aws.clients import ClientFactory
+from partner_nhi.connectors.aws.credential_report import fetch_credential_report
+from partner_nhi.connectors.aws.errors import classify
+from partner_nhi.connectors.aws.normalize import UserCredentials
+from partner_nhi.connectors.aws.revocation import revocation_steps
+from partner_nhi.connectors.aws.settings import AwsSettings
+from partner_nhi.connectors.aws.user_credentials import (
     access_key_last_used,
     list_access_keys,
     list_service_specific_credentials,
     list_signing_certificates,
     list_ssh_public_keys,
 )
-from scanner.connector import CallCounter, Connector, ErrorKind, Scope, Units
-from scanner.records import Identity
+from partner_nhi.records import Identity
 
 
 class AwsConnector(Connector):
@@ -165,7 +165,7 @@ class AwsConnector(Connector):
 
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]]:
-        from connectors.aws.demo import demo_estate  # moto and freezegun: demo extra only
+        from partner_nhi.connectors.aws.demo import demo_estate  # moto and freezegun: demo extra only
 
         return demo_estate()
 

@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from connectors.aws.settings import AwsSettings
-from scanner.connector import CallCounter
+from partner_nhi.connector import CallCounter
+from partner_nhi.connectors.aws.settings import AwsSettings
 
 # Reads, plus the two calls a read-only scan needs that do not start with Get/List.
 READ_PREFIXES = ("Get", "List", "Describe")
@@ -29,7 +29,7 @@ def is_read_only(operation: str) -> bool:
 
 def _refuse_writes(model: Any, **_: Any) -> None:
     if not is_read_only(model.name):
-        raise MutatingCallRefused(f"nhi-scan is read-only: refused {model.name}")
+        raise MutatingCallRefused(f"partner-nhi is read-only: refused {model.name}")
 
 
 def _counter(calls: CallCounter, service: str) -> Callable[..., None]:
@@ -50,7 +50,7 @@ class ClientFactory:
             retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
             connect_timeout=10,
             read_timeout=60,
-            user_agent_extra="nhi-scan",
+            user_agent_extra="partner-nhi",
         )
 
     def client(self, service: str) -> Any:
@@ -61,7 +61,7 @@ class ClientFactory:
 
     def assume(self, role_arn: str, external_id: str | None) -> ClientFactory:
         """A factory for another account, through STS AssumeRole."""
-        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "nhi-scan", "DurationSeconds": 3600}
+        params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": "partner-nhi", "DurationSeconds": 3600}
         if external_id:
             params["ExternalId"] = external_id
         credentials = self.client("sts").assume_role(**params)["Credentials"]

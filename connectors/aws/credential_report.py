@@ -15,8 +15,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from connectors.aws.errors import CredentialReportTimeout
-from scanner.records import utc
+from partner_nhi.connectors.aws.errors import CredentialReportTimeout
+from partner_nhi.records import utc
 
 _NOT_READY = {"ReportInProgress", "ReportNotPresent", "ReportExpired"}
 

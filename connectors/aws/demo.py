@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from connectors.aws.emulator import add_service_credential, moto_server
+from partner_nhi.connectors.aws.emulator import add_service_credential, moto_server
 
 ACCOUNT = "123456789012"
 ACME, GLOBEX, INITECH, UNKNOWN = "111122223333", "444455556666", "777788889999", "999900001111"

@@ -103,7 +103,8 @@ class _Recorder:
             fault.body
             or (
                 f"<ErrorResponse><Error><Type>{kind}</Type><Code>{fault.code}</Code>"
-                f"<Message>injected {fault.code}</Message></Error><RequestId>nhi-scan-test</RequestId></ErrorResponse>"
+                f"<Message>injected {fault.code}</Message></Error>"
+                "<RequestId>partner-nhi-test</RequestId></ErrorResponse>"
             ).encode()
         )
         start_response(

@@ -11,8 +11,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from connectors.aws.clients import MutatingCallRefused
-from scanner.connector import ErrorKind
+from partner_nhi.connector import ErrorKind
+from partner_nhi.connectors.aws.clients import MutatingCallRefused
 
 _THROTTLING = {
     "Throttling",

@@ -20,7 +20,7 @@ class OrganizationDiscovery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = False
-    role_name: str = "nhi-scan"
+    role_name: str = "partner-nhi"
 
 
 class AwsSettings(BaseModel):

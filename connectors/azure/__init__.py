@@ -20,16 +20,16 @@ from typing import Any, ClassVar, TypeVar
 
 from azure.core.credentials import TokenCredential
 
-from connectors.azure import applications, federated, service_principals, sign_ins
-from connectors.azure.identities import TenantObjects, build_identities
-from connectors.azure.role_assignments import Grant, fetch_grants, unit_name
-from connectors.azure.settings import AzureSettings
-from connectors.microsoft.arm import open_authorization
-from connectors.microsoft.auth import close_credential, credential_for, static_token
-from connectors.microsoft.errors import classify
-from connectors.microsoft.graph import GraphSession, open_graph
-from scanner.connector import CallCounter, Connector, ErrorKind, Scope, Units
-from scanner.records import Identity, LastUse
+from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units
+from partner_nhi.connectors.azure import applications, federated, service_principals, sign_ins
+from partner_nhi.connectors.azure.identities import TenantObjects, build_identities
+from partner_nhi.connectors.azure.role_assignments import Grant, fetch_grants, unit_name
+from partner_nhi.connectors.azure.settings import AzureSettings
+from partner_nhi.connectors.microsoft.arm import open_authorization
+from partner_nhi.connectors.microsoft.auth import close_credential, credential_for, static_token
+from partner_nhi.connectors.microsoft.errors import classify
+from partner_nhi.connectors.microsoft.graph import GraphSession, open_graph
+from partner_nhi.records import Identity, LastUse
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ class AzureConnector(Connector):
 
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]]:
-        from connectors.azure.demo import demo_estate
+        from partner_nhi.connectors.azure.demo import demo_estate
 
         return demo_estate()
 

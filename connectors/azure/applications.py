@@ -10,8 +10,8 @@ from typing import Any
 
 from msgraph.generated.applications.applications_request_builder import ApplicationsRequestBuilder
 
-from connectors.microsoft.graph import GraphSession
-from connectors.microsoft.paging import list_with_owners
+from partner_nhi.connectors.microsoft.graph import GraphSession
+from partner_nhi.connectors.microsoft.paging import list_with_owners
 
 UNIT = "applications"
 FIELDS = [

@@ -1,4 +1,4 @@
-"""The demo Entra tenant of Example Corp (``nhi-scan demo``), on the local emulator.
+"""The demo Entra tenant of Example Corp (``partner-nhi demo``), on the local emulator.
 
 Partners and owners are those of ``scanner/demo/registry.yaml``. Dates are
 relative to now, so the same findings appear whenever the demo runs:
@@ -22,9 +22,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.microsoft.auth import TOKEN_ENV
-from connectors.microsoft.emulator import MicrosoftEmulator, Subscription, Tenant
-from connectors.microsoft.emulator import tenant as seed
+from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
+from partner_nhi.connectors.microsoft.emulator import MicrosoftEmulator, Subscription, Tenant
+from partner_nhi.connectors.microsoft.emulator import tenant as seed
 
 TENANT_ID = "6d1a0c2e-0000-4000-8000-00000000c0de"
 SUBSCRIPTION_ID = "3c9e4b1d-5555-4a2f-9d0e-00000000c0de"

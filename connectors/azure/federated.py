@@ -15,7 +15,7 @@ from typing import Any
 from msgraph.generated.models.o_data_errors.main_error import MainError
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-from connectors.microsoft.graph import GraphSession
+from partner_nhi.connectors.microsoft.graph import GraphSession
 
 UNIT = "federated-credentials"
 BATCH_SIZE = 20

@@ -23,17 +23,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from connectors.azure import applications, federated, service_principals
-from connectors.azure.attributes import owner_hints, parse_tags
-from connectors.azure.credentials import (
+from partner_nhi.connectors.azure import applications, federated, service_principals
+from partner_nhi.connectors.azure.attributes import owner_hints, parse_tags
+from partner_nhi.connectors.azure.credentials import (
     JSON,
     federated_credential,
     parse_time,
     secrets_and_certificates,
 )
-from connectors.azure.role_assignments import Grant, unit_name
-from connectors.azure.sign_ins import Activity
-from scanner.records import Affiliation, Identity
+from partner_nhi.connectors.azure.role_assignments import Grant, unit_name
+from partner_nhi.connectors.azure.sign_ins import Activity
+from partner_nhi.records import Affiliation, Identity
 
 PROVIDER = "azure"
 MANAGED_IDENTITY = "ManagedIdentity"

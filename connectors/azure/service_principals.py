@@ -14,8 +14,8 @@ from msgraph.generated.service_principals.service_principals_request_builder imp
     ServicePrincipalsRequestBuilder,
 )
 
-from connectors.microsoft.graph import GraphSession
-from connectors.microsoft.paging import list_with_owners
+from partner_nhi.connectors.microsoft.graph import GraphSession
+from partner_nhi.connectors.microsoft.paging import list_with_owners
 
 UNIT = "service-principals"
 FIELDS = [

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.microsoft.graph import GraphSession
-from connectors.microsoft.paging import list_all
-from scanner.records import LastUse
+from partner_nhi.connectors.microsoft.graph import GraphSession
+from partner_nhi.connectors.microsoft.paging import list_all
+from partner_nhi.records import LastUse
 
 UNIT_SIGN_INS = "sign-in-activity"
 UNIT_CREDENTIAL_SIGN_INS = "credential-sign-in-activity"

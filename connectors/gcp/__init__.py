@@ -1,6 +1,6 @@
 """GCP connector: service accounts, user-managed keys, project IAM members outside
 the organisation, and last authentication from Policy Analyzer."""
 
-from connectors.gcp.connector import GcpConnector
+from partner_nhi.connectors.gcp.connector import GcpConnector
 
 __all__ = ["GcpConnector"]

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors.gcp.clients import GcpClients
-from connectors.gcp.errors import api_error
-from connectors.gcp.payload import parse_time
-from scanner.records import LastUse
+from partner_nhi.connectors.gcp.clients import GcpClients
+from partner_nhi.connectors.gcp.errors import api_error
+from partner_nhi.connectors.gcp.payload import parse_time
+from partner_nhi.records import LastUse
 
 KEY_UNIT = "key-last-authentication"
 ACCOUNT_UNIT = "account-last-authentication"

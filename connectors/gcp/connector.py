@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from connectors.gcp import activity, iam_policy, keys, service_accounts
-from connectors.gcp.activity import LastAuthentication
-from connectors.gcp.clients import GcpClients, open_clients
-from connectors.gcp.context import ProjectContext
-from connectors.gcp.discovery import discover_projects
-from connectors.gcp.errors import classify
-from connectors.gcp.settings import GcpSettings
-from scanner.connector import CallCounter, Connector, ErrorKind, Scope, Units
-from scanner.records import Identity
+from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units
+from partner_nhi.connectors.gcp import activity, iam_policy, keys, service_accounts
+from partner_nhi.connectors.gcp.activity import LastAuthentication
+from partner_nhi.connectors.gcp.clients import GcpClients, open_clients
+from partner_nhi.connectors.gcp.context import ProjectContext
+from partner_nhi.connectors.gcp.discovery import discover_projects
+from partner_nhi.connectors.gcp.errors import classify
+from partner_nhi.connectors.gcp.settings import GcpSettings
+from partner_nhi.records import Identity
 
 Payload = dict[str, Any]
 
@@ -74,7 +74,7 @@ class GcpConnector(Connector):
 
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]]:
-        from connectors.gcp.emulator import demo  # the emulators load only for the demo
+        from partner_nhi.connectors.gcp.emulator import demo  # the emulators load only for the demo
 
         return demo.running_demo()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from google.cloud.resourcemanager_v3 import ListFoldersRequest, ListProjectsRequest
 
-from connectors.gcp.clients import GcpClients
+from partner_nhi.connectors.gcp.clients import GcpClients
 
 
 def discover_projects(clients: GcpClients, parent: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Map Google API errors to nhi-scan's error taxonomy.
+"""Map Google API errors to partner-nhi's error taxonomy.
 
 Google signals much through ``google.rpc.ErrorInfo.reason`` (or, in older JSON
 bodies, ``error.errors[].reason``), not the status code: a 403 may be a quota
@@ -14,7 +14,7 @@ import httpx
 from google.api_core import exceptions as api
 from google.auth import exceptions as auth
 
-from scanner.connector import ErrorKind
+from partner_nhi.connector import ErrorKind
 
 QUOTA_REASONS = frozenset(
     {

@@ -18,8 +18,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 from google.api_core.retry import Retry
 
-from connectors.gcp.errors import api_error, is_retryable
-from connectors.gcp.settings import RetrySettings
+from partner_nhi.connectors.gcp.errors import api_error, is_retryable
+from partner_nhi.connectors.gcp.settings import RetrySettings
 
 
 def api_retry(settings: RetrySettings) -> Retry:

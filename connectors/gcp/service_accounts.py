@@ -11,14 +11,14 @@ from typing import Any
 
 from google.cloud.iam_admin_v1 import ListServiceAccountsRequest
 
-from connectors.gcp.activity import LastAuthentication
-from connectors.gcp.clients import GcpClients
-from connectors.gcp.context import ProjectContext
-from connectors.gcp.iam_policy import Grant, role_summary
-from connectors.gcp.keys import is_user_managed, normalize_key
-from connectors.gcp.members import account_id, home_project
-from connectors.gcp.payload import as_json
-from scanner.records import Affiliation, Identity, LastUse
+from partner_nhi.connectors.gcp.activity import LastAuthentication
+from partner_nhi.connectors.gcp.clients import GcpClients
+from partner_nhi.connectors.gcp.context import ProjectContext
+from partner_nhi.connectors.gcp.iam_policy import Grant, role_summary
+from partner_nhi.connectors.gcp.keys import is_user_managed, normalize_key
+from partner_nhi.connectors.gcp.members import account_id, home_project
+from partner_nhi.connectors.gcp.payload import as_json
+from partner_nhi.records import Affiliation, Identity, LastUse
 
 UNIT = "service-accounts"
 

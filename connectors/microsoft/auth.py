@@ -2,7 +2,7 @@
 
 Production: azure-identity's ``DefaultAzureCredential`` (environment, workload
 identity in a container, managed identity, Azure CLI). Emulators and CI: a
-static bearer token from ``NHI_SCAN_AZURE_ACCESS_TOKEN``, accepted only when
+static bearer token from ``PARTNER_NHI_AZURE_ACCESS_TOKEN``, accepted only when
 every endpoint is on the loopback interface, so a token meant for a local
 emulator can never be sent to a real cloud (and a real token is never taken
 from the YAML).
@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
 
-from scanner.errors import ConfigError
+from partner_nhi.errors import ConfigError
 
-TOKEN_ENV = "NHI_SCAN_AZURE_ACCESS_TOKEN"  # noqa: S105 (a variable name, not a secret)
+TOKEN_ENV = "PARTNER_NHI_AZURE_ACCESS_TOKEN"  # noqa: S105 (a variable name, not a secret)
 
 
 def is_loopback(url: str) -> bool:

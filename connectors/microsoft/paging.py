@@ -14,8 +14,8 @@ import structlog
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.request_information import RequestInformation
 
-from connectors.microsoft.errors import is_expired_page_token
-from connectors.microsoft.graph import GraphSession
+from partner_nhi.connectors.microsoft.errors import is_expired_page_token
+from partner_nhi.connectors.microsoft.graph import GraphSession
 
 MAX_RESTARTS = 3
 

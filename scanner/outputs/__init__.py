@@ -1,6 +1,6 @@
 """Renderings of a run: the JSON document (the contract), CSV, a terminal table, OCSF."""
 
-from scanner.outputs.document import run_document
-from scanner.outputs.render import FORMATS, render
+from partner_nhi.outputs.document import run_document
+from partner_nhi.outputs.render import FORMATS, render
 
 __all__ = ["FORMATS", "render", "run_document"]

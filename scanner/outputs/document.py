@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scanner.results import Finding, JudgedIdentity, RunResult, ScopeResult
+from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
 
 
 def _time(value: datetime | None) -> str | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scanner import __version__
-from scanner.results import Finding, RunResult
+from partner_nhi import __version__
+from partner_nhi.results import Finding, RunResult
 
 _SEVERITY_ID = {"low": 2, "medium": 3, "high": 4, "critical": 5}
 _STATUS = {"new": (1, "New"), "open": (2, "In Progress"), "resolved": (4, "Resolved")}
@@ -41,7 +41,7 @@ def detection_finding(finding: Finding, run: RunResult) -> dict[str, Any]:
         "metadata": {
             "version": "1.3.0",
             "uid": f"{finding.id}:{run.id}",
-            "product": {"name": "nhi-scan", "vendor_name": "nhi-scan", "version": __version__},
+            "product": {"name": "partner-nhi", "vendor_name": "partner-nhi", "version": __version__},
             "correlation_uid": finding.id,
         },
         "finding_info": {

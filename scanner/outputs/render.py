@@ -10,9 +10,9 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from scanner.outputs.document import run_document
-from scanner.outputs.ocsf import detection_finding
-from scanner.results import Finding, RunResult
+from partner_nhi.outputs.document import run_document
+from partner_nhi.outputs.ocsf import detection_finding
+from partner_nhi.results import Finding, RunResult
 
 FORMATS = ("table", "json", "csv", "ocsf")
 

@@ -1,6 +1,6 @@
 """The rule catalogue: small pure functions over normalized records (see :mod:`.catalogue`)."""
 
-from scanner.rules.catalogue import CATALOGUE, RULES_BY_ID, Rule, evaluate
-from scanner.rules.model import Hit, RuleInput, Severity, Undetermined
+from partner_nhi.rules.catalogue import CATALOGUE, RULES_BY_ID, Rule, evaluate
+from partner_nhi.rules.model import Hit, RuleInput, Severity, Undetermined
 
 __all__ = ["CATALOGUE", "RULES_BY_ID", "Hit", "Rule", "RuleInput", "Severity", "Undetermined", "evaluate"]

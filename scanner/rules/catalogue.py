@@ -11,17 +11,17 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from scanner.registry import PartnerStatus
-from scanner.rules.lifetime import (
+from partner_nhi.registry import PartnerStatus
+from partner_nhi.rules.lifetime import (
     expired_credential,
     expiring_credential,
     long_lived_credential,
     multiple_active_credentials,
     unrotated_credential,
 )
-from scanner.rules.model import Hit, RuleInput, Severity, Undetermined, Verdict
-from scanner.rules.ownership import orphaned_identity
-from scanner.rules.usage import stale_credential, stale_identity
+from partner_nhi.rules.model import Hit, RuleInput, Severity, Undetermined, Verdict
+from partner_nhi.rules.ownership import orphaned_identity
+from partner_nhi.rules.usage import stale_credential, stale_identity
 
 OWASP = "OWASP NHI Top 10 (2025)"
 NIST = "NIST CSF 2.0"

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
 
-from scanner.rules.model import Hit, RuleInput, Undetermined, Verdict
+from partner_nhi.rules.model import Hit, RuleInput, Undetermined, Verdict
 
 
 def unrotated_credential(rule_input: RuleInput) -> Iterator[Verdict]:

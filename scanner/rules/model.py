@@ -7,8 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from scanner.attribution import Attribution
-from scanner.records import Identity
+from partner_nhi.attribution import Attribution
+from partner_nhi.records import Identity
 
 
 class Severity(StrEnum):

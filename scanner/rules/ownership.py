@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.registry import OwnerStatus, PartnerStatus
-from scanner.rules.model import Hit, RuleInput, Severity, Verdict
+from partner_nhi.registry import OwnerStatus, PartnerStatus
+from partner_nhi.rules.model import Hit, RuleInput, Severity, Verdict
 
 
 def orphaned_identity(rule_input: RuleInput) -> Iterator[Verdict]:

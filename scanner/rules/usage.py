@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from scanner.records import CredentialKind, LastUse
-from scanner.rules.model import Hit, RuleInput, Undetermined, Verdict
+from partner_nhi.records import CredentialKind, LastUse
+from partner_nhi.rules.model import Hit, RuleInput, Undetermined, Verdict
 
 
 def _idle(last_used: LastUse, created: datetime | None, now: datetime, days: int) -> str | bool | None:

@@ -19,15 +19,15 @@ from sqlalchemy import Connection, Engine, event, insert, text, update
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
-from scanner.errors import ConfigError, NhiScanError
-from scanner.history import Fate, fate_of_absent_finding
-from scanner.results import Finding, RunResult, ScopeResult
-from scanner.store.tables import FindingEventRow, FindingRow, IdentityRow, RunRow, ScopeRow, UnitRow
+from partner_nhi.errors import ConfigError, PartnerNhiError
+from partner_nhi.history import Fate, fate_of_absent_finding
+from partner_nhi.results import Finding, RunResult, ScopeResult
+from partner_nhi.store.tables import FindingEventRow, FindingRow, IdentityRow, RunRow, ScopeRow, UnitRow
 
-_ADVISORY_LOCK_KEY = 0x6E68695F7363616E & 0x7FFFFFFFFFFFFFFF  # "nhi_scan"
+_ADVISORY_LOCK_KEY = 0x6E68695F7363616E & 0x7FFFFFFFFFFFFFFF  # "partner_nhi"
 
 
-class StoreError(NhiScanError):
+class StoreError(PartnerNhiError):
     """The database could not be reached or written."""
 
 

@@ -8,16 +8,15 @@ from pathlib import Path
 from helpers.builders import sample_registry
 from helpers.moto import Moto
 from helpers.scan import by_rule, scan
-
-from scanner.connector import UnitStatus
-from scanner.store import Store
+from partner_nhi.connector import UnitStatus
+from partner_nhi.store import Store
 
 REMOTE = "210987654321"
 
 
 def two_accounts(moto: Moto) -> dict[str, object]:
     return moto.settings(
-        accounts=[{"id": "123456789012"}, {"id": REMOTE, "role_arn": f"arn:aws:iam::{REMOTE}:role/nhi-scan"}]
+        accounts=[{"id": "123456789012"}, {"id": REMOTE, "role_arn": f"arn:aws:iam::{REMOTE}:role/partner-nhi"}]
     )
 
 

@@ -9,10 +9,15 @@ from urllib.parse import quote
 import boto3
 from botocore.stub import Stubber
 
-from connectors.aws.authorization import fetch_authorization_details
-from connectors.aws.credential_report import parse_credential_report, report_date
-from connectors.aws.normalize import access_key_credentials, keys_needing_last_used, permissions_of, role_identity
-from connectors.aws.trust import trusted_parties
+from partner_nhi.connectors.aws.authorization import fetch_authorization_details
+from partner_nhi.connectors.aws.credential_report import parse_credential_report, report_date
+from partner_nhi.connectors.aws.normalize import (
+    access_key_credentials,
+    keys_needing_last_used,
+    permissions_of,
+    role_identity,
+)
+from partner_nhi.connectors.aws.trust import trusted_parties
 
 OWN = "123456789012"
 

@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from helpers.builders import sample_registry
 from helpers.moto import Moto
 from helpers.scan import scan
-
-from connectors.aws import AwsConnector
-from connectors.aws.clients import ClientFactory, MutatingCallRefused, is_read_only
-from connectors.aws.demo import seed
-from scanner.connector import CallCounter
-from scanner.outputs import render
-from scanner.store import Store
+from partner_nhi.connector import CallCounter
+from partner_nhi.connectors.aws import AwsConnector
+from partner_nhi.connectors.aws.clients import ClientFactory, MutatingCallRefused, is_read_only
+from partner_nhi.connectors.aws.demo import seed
+from partner_nhi.outputs import render
+from partner_nhi.store import Store
 
 ALLOWED = {
     "GetCallerIdentity",
@@ -73,7 +73,7 @@ def test_no_secret_in_store_outputs_or_logs(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from scanner import logs
+    from partner_nhi import logs
 
     logs.configure(verbosity=2, json_logs=True)
     caplog.set_level(logging.DEBUG)

@@ -7,13 +7,12 @@ from datetime import UTC, datetime
 from helpers.builders import sample_registry
 from helpers.moto import Moto
 from helpers.scan import by_rule, scan
-
-from connectors.aws import AwsConnector
-from connectors.aws.demo import trust
-from connectors.aws.emulator import add_service_credential
-from scanner.connector import CallCounter, UnitStatus
-from scanner.coverage import RetryPolicy, UnitRecorder
-from scanner.records import CredentialKind
+from partner_nhi.connector import CallCounter, UnitStatus
+from partner_nhi.connectors.aws import AwsConnector
+from partner_nhi.connectors.aws.demo import trust
+from partner_nhi.connectors.aws.emulator import add_service_credential
+from partner_nhi.coverage import RetryPolicy, UnitRecorder
+from partner_nhi.records import CredentialKind
 
 
 def collect(moto: Moto, **settings: object) -> tuple[list, UnitRecorder, CallCounter]:  # type: ignore[type-arg]
@@ -100,7 +99,7 @@ def test_multi_account_through_assume_role(moto: Moto) -> None:
     settings = moto.settings(
         accounts=[
             {"id": "123456789012"},
-            {"id": "210987654321", "role_arn": "arn:aws:iam::210987654321:role/nhi-scan"},
+            {"id": "210987654321", "role_arn": "arn:aws:iam::210987654321:role/partner-nhi"},
         ]
     )
     run = scan({"aws": settings}, sample_registry(), None)

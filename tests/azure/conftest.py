@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.microsoft.auth import TOKEN_ENV
-from connectors.microsoft.emulator import BATCH_ITEM_HEADER, MicrosoftEmulator, Subscription, Tenant
-from connectors.microsoft.emulator import tenant as seed
-from scanner.connector import CallCounter
-from scanner.coverage import RetryPolicy, UnitOutcome, UnitRecorder
-from scanner.records import Identity
+from partner_nhi.connector import CallCounter
+from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
+from partner_nhi.connectors.microsoft.emulator import BATCH_ITEM_HEADER, MicrosoftEmulator, Subscription, Tenant
+from partner_nhi.connectors.microsoft.emulator import tenant as seed
+from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
+from partner_nhi.records import Identity
 
 TENANT = "11111111-aaaa-4bbb-8ccc-000000000001"
 SUB_A = "22222222-aaaa-4bbb-8ccc-00000000000a"
@@ -38,7 +38,7 @@ class Scan:
 
 
 def collect(settings: dict[str, object], retry: RetryPolicy = FAST_RETRY) -> Scan:
-    from connectors.azure import AzureConnector
+    from partner_nhi.connectors.azure import AzureConnector
 
     connector = AzureConnector(settings)
     [scope] = connector.scopes()

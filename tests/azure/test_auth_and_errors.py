@@ -10,12 +10,12 @@ from kiota_abstractions.api_error import APIError
 from msgraph.generated.models.o_data_errors.main_error import MainError
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
-from connectors.azure import AzureConnector
-from connectors.microsoft.auth import TOKEN_ENV, StaticTokenCredential, credential_for, is_loopback
-from connectors.microsoft.calls import operation_name
-from connectors.microsoft.errors import classify
-from scanner.connector import ErrorKind
-from scanner.errors import ConfigError
+from partner_nhi.connector import ErrorKind
+from partner_nhi.connectors.azure import AzureConnector
+from partner_nhi.connectors.microsoft.auth import TOKEN_ENV, StaticTokenCredential, credential_for, is_loopback
+from partner_nhi.connectors.microsoft.calls import operation_name
+from partner_nhi.connectors.microsoft.errors import classify
+from partner_nhi.errors import ConfigError
 
 TENANT = "11111111-aaaa-4bbb-8ccc-000000000001"
 

@@ -1,4 +1,4 @@
-"""End to end through the CLI: ``nhi-scan scan --connector azure`` against the emulator,
+"""End to end through the CLI: ``partner-nhi scan --connector azure`` against the emulator,
 twice; the second run loses a subscription and the application listing, and nothing
 found in the first run is resolved by that failure."""
 
@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from connectors.azure.demo import demo_tenant
-from connectors.microsoft.emulator import arm_error, graph_error
-from scanner.cli import app
+from partner_nhi.cli import app
+from partner_nhi.connectors.azure.demo import demo_tenant
+from partner_nhi.connectors.microsoft.emulator import arm_error, graph_error
 
 REGISTRY = Path(__file__).parents[2] / "scanner" / "demo" / "registry.yaml"
 
@@ -42,7 +42,7 @@ def _scan(config: Path, db: str, output: Path) -> tuple[int, dict[str, Any]]:
 
 def test_scan_then_partial_scan_keeps_findings_open(emulate, tmp_path: Path) -> None:
     emulator = emulate(demo_tenant())
-    config = tmp_path / "nhi-scan.yaml"
+    config = tmp_path / "partner-nhi.yaml"
     config.write_text(
         yaml.safe_dump(
             {

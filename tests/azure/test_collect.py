@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from connectors.azure.demo import demo_tenant
-from connectors.microsoft.emulator import arm_error, graph_error, throttled
-from connectors.microsoft.emulator import tenant as seed
-from connectors.microsoft.emulator.tenant import Tenant
-from scanner.connector import ErrorKind, UnitStatus
-from scanner.coverage import RetryPolicy
-from scanner.records import CredentialKind, Identity
+from partner_nhi.connector import ErrorKind, UnitStatus
+from partner_nhi.connectors.azure.demo import demo_tenant
+from partner_nhi.connectors.microsoft.emulator import arm_error, graph_error, throttled
+from partner_nhi.connectors.microsoft.emulator import tenant as seed
+from partner_nhi.connectors.microsoft.emulator.tenant import Tenant
+from partner_nhi.coverage import RetryPolicy
+from partner_nhi.records import CredentialKind, Identity
 
 
 def _comparable(identities: list[Identity]) -> list[dict[str, Any]]:
@@ -245,7 +245,7 @@ def test_graph_and_arm_requests_carry_the_token_and_low_priority(emulate, kit) -
 
 def test_wrong_token_is_an_auth_failure(emulate, kit, monkeypatch) -> None:
     emulator = emulate(kit.small_tenant(apps=1))
-    monkeypatch.setenv("NHI_SCAN_AZURE_ACCESS_TOKEN", "not-the-emulator-token")
+    monkeypatch.setenv("PARTNER_NHI_AZURE_ACCESS_TOKEN", "not-the-emulator-token")
     scan = kit.collect(emulator.settings())
     assert scan.identities == []
     assert {o.error_kind for o in scan.outcomes.values() if o.status is UnitStatus.FAILED} == {ErrorKind.AUTH}

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from connectors.azure.attributes import owner_hints, parse_tags
-from connectors.azure.credentials import thumbprint
-from connectors.azure.identities import TenantObjects, build_identities
-from connectors.azure.role_assignments import Grant, RoleAssignmentRow, grants_by_principal
-from connectors.azure.settings import MICROSOFT_TENANT_IDS
-from connectors.azure.sign_ins import Activity, app_uses, key_uses
-from scanner.records import CredentialKind, Identity
+from partner_nhi.connectors.azure.attributes import owner_hints, parse_tags
+from partner_nhi.connectors.azure.credentials import thumbprint
+from partner_nhi.connectors.azure.identities import TenantObjects, build_identities
+from partner_nhi.connectors.azure.role_assignments import Grant, RoleAssignmentRow, grants_by_principal
+from partner_nhi.connectors.azure.settings import MICROSOFT_TENANT_IDS
+from partner_nhi.connectors.azure.sign_ins import Activity, app_uses, key_uses
+from partner_nhi.records import CredentialKind, Identity
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TENANT = "6d1a0c2e-0000-4000-8000-00000000c0de"

@@ -1,4 +1,4 @@
-"""`nhi-scan demo`: the whole product on the built-in AWS estate, no credentials."""
+"""`partner-nhi demo`: the whole product on the built-in AWS estate, no credentials."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from scanner.cli import app
+from partner_nhi.cli import app
 
 AWS_RULES = {
     "orphaned-identity",

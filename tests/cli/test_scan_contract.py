@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.moto import Moto
 from typer.testing import CliRunner
 
-from scanner.cli import app
+from helpers.moto import Moto
+from partner_nhi.cli import app
 
 REGISTRY = Path(__file__).resolve().parents[2] / "config" / "registry.example.yaml"
 
@@ -209,7 +209,7 @@ def test_other_formats(tmp_path: Path, estate: str, fmt: str) -> None:
 def test_error_messages_keep_their_brackets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    monkeypatch.setitem(sys.modules, "connectors.gcp", None)
+    monkeypatch.setitem(sys.modules, "partner_nhi.connectors.gcp", None)
     result = CliRunner().invoke(app, ["scan", "--connector", "gcp", "--registry", str(REGISTRY), "--db", "sqlite://"])
     assert result.exit_code == 2
-    assert "pip install 'nhi-scan[gcp]'" in result.output
+    assert "pip install 'partner-nhi[gcp]'" in result.output

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import builders
 
-from scanner.registry import Registry
+from helpers import builders
+from partner_nhi.registry import Registry
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from helpers.builders import identity
 
-from scanner.attribution import Attributor
-from scanner.records import Affiliation
-from scanner.registry import Registry
+from helpers.builders import identity
+from partner_nhi.attribution import Attributor
+from partner_nhi.records import Affiliation
+from partner_nhi.registry import Registry
 
 
 def test_assignment_wins_over_everything(registry: Registry) -> None:

@@ -8,11 +8,11 @@ from typing import ClassVar
 import pytest
 from pydantic import BaseModel
 
-from scanner.config import load_settings
-from scanner.connector import CallCounter, Connector, ErrorKind, Scope, Units, UnitStatus
-from scanner.coverage import RetryPolicy, UnitRecorder
-from scanner.errors import ConfigError
-from scanner.records import Identity
+from partner_nhi.config import load_settings
+from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units, UnitStatus
+from partner_nhi.coverage import RetryPolicy, UnitRecorder
+from partner_nhi.errors import ConfigError
+from partner_nhi.records import Identity
 
 
 def test_yaml_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,8 +21,8 @@ def test_yaml_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     settings = load_settings(config)
     assert settings.registry == (tmp_path / "reg.yaml").resolve()
     assert settings.thresholds.resolve("aws", None)["stale-identity"] == 60
-    monkeypatch.setenv("NHI_SCAN_DATABASE", "postgresql://db/nhi")
-    monkeypatch.setenv("NHI_SCAN_THRESHOLDS__DEFAULT", '{"stale-identity": 30}')
+    monkeypatch.setenv("PARTNER_NHI_DATABASE", "postgresql://db/nhi")
+    monkeypatch.setenv("PARTNER_NHI_THRESHOLDS__DEFAULT", '{"stale-identity": 30}')
     settings = load_settings(config)
     assert settings.database == "postgresql://db/nhi"  # the environment wins
     assert settings.thresholds.resolve("aws", None)["stale-identity"] == 30
@@ -155,16 +155,16 @@ def test_units_declared_per_scope_fail_when_the_scope_breaks_early() -> None:
 def test_a_connector_without_its_sdk_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from scanner.connector import load_connector
+    from partner_nhi.connector import load_connector
 
-    monkeypatch.setitem(sys.modules, "connectors.gcp", None)  # as if google-cloud-iam were not installed
-    with pytest.raises(ConfigError, match=r"pip install 'nhi-scan\[gcp\]'"):
+    monkeypatch.setitem(sys.modules, "partner_nhi.connectors.gcp", None)  # as if google-cloud-iam were not installed
+    with pytest.raises(ConfigError, match=r"pip install 'partner-nhi\[gcp\]'"):
         load_connector("gcp")
 
 
 def scope_with(*outcomes: tuple[str, UnitStatus, bool]) -> UnitStatus:
-    from scanner.coverage import UnitOutcome
-    from scanner.results import ScopeResult
+    from partner_nhi.coverage import UnitOutcome
+    from partner_nhi.results import ScopeResult
 
     units = [UnitOutcome(name, status, enrichment=enrichment) for name, status, enrichment in outcomes]
     return ScopeResult("fake", Scope("fake", "s"), units, []).status

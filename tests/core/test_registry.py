@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from scanner.cli import app
-from scanner.errors import ConfigError
-from scanner.registry import SCHEMA_PATH, json_schema, load_registry
+from partner_nhi.cli import app
+from partner_nhi.errors import ConfigError
+from partner_nhi.registry import SCHEMA_PATH, json_schema, load_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from helpers.builders import NOW, credential, identity
 
-from scanner.attribution import Attributor
-from scanner.config import Thresholds
-from scanner.records import Affiliation, CredentialKind, Identity, LastUse
-from scanner.registry import Registry
-from scanner.rules import CATALOGUE, Hit, RuleInput, Severity, Undetermined
-from scanner.rules.catalogue import DEFAULT_THRESHOLDS, evaluate, finding_id
+from helpers.builders import NOW, credential, identity
+from partner_nhi.attribution import Attributor
+from partner_nhi.config import Thresholds
+from partner_nhi.records import Affiliation, CredentialKind, Identity, LastUse
+from partner_nhi.registry import Registry
+from partner_nhi.rules import CATALOGUE, Hit, RuleInput, Severity, Undetermined
+from partner_nhi.rules.catalogue import DEFAULT_THRESHOLDS, evaluate, finding_id
 
 SPEC_RULES = {
     "orphaned-identity",

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from connectors.gcp import GcpConnector
-from connectors.gcp.context import ProjectContext
-from connectors.gcp.emulator import Account, Binding, Emulators, Estate, Key, Project, running
-from connectors.gcp.emulator.estate import key_id
-from scanner.connector import CallCounter, Scope
-from scanner.coverage import RetryPolicy, UnitOutcome, UnitRecorder
-from scanner.records import Identity
+from partner_nhi.connector import CallCounter, Scope
+from partner_nhi.connectors.gcp import GcpConnector
+from partner_nhi.connectors.gcp.context import ProjectContext
+from partner_nhi.connectors.gcp.emulator import Account, Binding, Emulators, Estate, Key, Project, running
+from partner_nhi.connectors.gcp.emulator.estate import key_id
+from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
+from partner_nhi.records import Identity
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2025, 10, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""End to end through the CLI: ``nhi-scan scan --connector gcp`` against the
+"""End to end through the CLI: ``partner-nhi scan --connector gcp`` against the
 emulated demo estate, then a failed and a degraded run that must keep findings open."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from connectors.gcp.emulator import Emulators, faults, running
-from connectors.gcp.emulator.demo import demo_estate
-from scanner.cli import app
+from partner_nhi.cli import app
+from partner_nhi.connectors.gcp.emulator import Emulators, faults, running
+from partner_nhi.connectors.gcp.emulator.demo import demo_estate
 
-REGISTRY = str(files("scanner.demo").joinpath("registry.yaml"))
+REGISTRY = str(files("partner_nhi.demo").joinpath("registry.yaml"))
 ACME = "acme-deployer@corp-prod.iam.gserviceaccount.com"
 ETL = "etl-loader@corp-prod.iam.gserviceaccount.com"
 
@@ -28,7 +28,7 @@ def demo() -> Any:
 
 
 def _scan(emulators: Emulators, tmp_path: Path, name: str) -> tuple[int, dict[str, Any]]:
-    config = tmp_path / "nhi-scan.yaml"
+    config = tmp_path / "partner-nhi.yaml"
     gcp = emulators.settings(
         organization_domains=["corp.example"],
         retry={"initial": 0.01, "maximum": 0.05, "deadline": 5, "attempts": 3},
@@ -140,7 +140,7 @@ def test_missing_last_use_evidence_resolves_no_staleness_finding(demo, tmp_path)
 
 
 def test_anonymous_mode_against_google_is_bad_input(tmp_path):
-    config = tmp_path / "nhi-scan.yaml"
+    config = tmp_path / "partner-nhi.yaml"
     config.write_text(yaml.safe_dump({"connectors": {"gcp": {"projects": ["corp-prod"], "anonymous": True}}}))
     args = ["scan", "--connector", "gcp", "--config", str(config), "--registry", REGISTRY]
     result = CliRunner().invoke(app, [*args, "--db", f"sqlite:///{tmp_path / 'nhi.db'}"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from google.oauth2.credentials import Credentials
 
-from connectors.gcp.clients import _GoogleAuth
+from partner_nhi.connectors.gcp.clients import _GoogleAuth
 
 
 def test_policy_analyzer_requests_carry_the_google_token():

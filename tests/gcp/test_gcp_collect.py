@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connectors.gcp import GcpConnector
-from connectors.gcp.emulator import Account, Binding, Estate, Folder, Key, Project, faults, running
-from connectors.gcp.emulator.estate import key_id
-from scanner.connector import ErrorKind, UnitStatus
+from partner_nhi.connector import ErrorKind, UnitStatus
+from partner_nhi.connectors.gcp import GcpConnector
+from partner_nhi.connectors.gcp.emulator import Account, Binding, Estate, Folder, Key, Project, faults, running
+from partner_nhi.connectors.gcp.emulator.estate import key_id
 
 UNITS = (
     "service-accounts",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from connectors.gcp import GcpConnector
-from scanner.connector import UnitStatus
+from partner_nhi.connector import UnitStatus
+from partner_nhi.connectors.gcp import GcpConnector
 
 
 def test_demo_estate(collect):

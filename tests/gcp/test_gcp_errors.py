@@ -7,10 +7,10 @@ import pytest
 from google.api_core import exceptions as api
 from google.auth import exceptions as auth
 
-from connectors.gcp import GcpConnector
-from connectors.gcp.emulator import faults
-from connectors.gcp.errors import api_error
-from scanner.connector import ErrorKind
+from partner_nhi.connector import ErrorKind
+from partner_nhi.connectors.gcp import GcpConnector
+from partner_nhi.connectors.gcp.emulator import faults
+from partner_nhi.connectors.gcp.errors import api_error
 
 
 def _http(fault: faults.Fault) -> httpx.HTTPStatusError:

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connectors.gcp.activity import LastAuthentication
-from connectors.gcp.iam_policy import grants_by_member, member_identities
-from connectors.gcp.members import home_project, is_service_agent, parse_member
-from connectors.gcp.payload import parse_time
-from connectors.gcp.roles import is_privileged
-from connectors.gcp.service_accounts import normalize_service_account
-from scanner.records import CredentialKind
+from partner_nhi.connectors.gcp.activity import LastAuthentication
+from partner_nhi.connectors.gcp.iam_policy import grants_by_member, member_identities
+from partner_nhi.connectors.gcp.members import home_project, is_service_agent, parse_member
+from partner_nhi.connectors.gcp.payload import parse_time
+from partner_nhi.connectors.gcp.roles import is_privileged
+from partner_nhi.connectors.gcp.service_accounts import normalize_service_account
+from partner_nhi.records import CredentialKind
 
 ACME = "acme-deployer@corp-prod.iam.gserviceaccount.com"
 KEY_USED = "90c48f61c65cd56224a12ab18e6ee9ca9c3aee7c"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
-from connectors.gcp.emulator import faults
-from connectors.gcp.retry import RetryingTransport, retry_after
-from connectors.gcp.settings import RetrySettings
+from partner_nhi.connectors.gcp.emulator import faults
+from partner_nhi.connectors.gcp.retry import RetryingTransport, retry_after
+from partner_nhi.connectors.gcp.settings import RetrySettings
 
 
 def _transport(responses, attempts=4, maximum=30.0):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.gcp import GcpConnector
-from scanner.errors import ConfigError
+from partner_nhi.connectors.gcp import GcpConnector
+from partner_nhi.errors import ConfigError
 
 LOOPBACK = {
     "projects": ["corp-prod"],

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scanner.records import Credential, CredentialKind, Identity, LastUse
-from scanner.registry import Registry
+from partner_nhi.records import Credential, CredentialKind, Identity, LastUse
+from partner_nhi.registry import Registry
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from connectors.aws.demo import Seeder
-from connectors.aws.emulator import MotoTraffic
+from partner_nhi.connectors.aws.demo import Seeder
+from partner_nhi.connectors.aws.emulator import MotoTraffic
 
 
 @dataclass

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.aws.emulator import SERVICE_CREDENTIALS, MotoTraffic, moto_server
 from helpers.moto import Moto
+from partner_nhi.connectors.aws.emulator import SERVICE_CREDENTIALS, MotoTraffic, moto_server
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from scanner.config import Settings
-from scanner.engine import ScanRequest, run_scan
-from scanner.registry import Registry
-from scanner.results import Finding, RunResult
-from scanner.store import Store
+from partner_nhi.config import Settings
+from partner_nhi.engine import ScanRequest, run_scan
+from partner_nhi.registry import Registry
+from partner_nhi.results import Finding, RunResult
+from partner_nhi.store import Store
 
 FAST_RETRY = {"attempts": 3, "initial_delay": 0.01, "max_delay": 0.05}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.history import Fate, fate_of_absent_finding
+from partner_nhi.history import Fate, fate_of_absent_finding
 
 UNITS = ["principals", "access-keys"]
 

@@ -10,16 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers.builders import sample_registry
-from helpers.moto import Moto
-from helpers.scan import scan
 from sqlalchemy import create_engine, inspect, make_url, text
 from sqlmodel import Session, select
 
-from scanner.config import Settings
-from scanner.results import RunResult
-from scanner.store import FindingEventRow, FindingRow, Store
-from scanner.store.tables import IdentityRow, RunRow
+from helpers.builders import sample_registry
+from helpers.moto import Moto
+from helpers.scan import scan
+from partner_nhi.config import Settings
+from partner_nhi.results import RunResult
+from partner_nhi.store import FindingEventRow, FindingRow, Store
+from partner_nhi.store.tables import IdentityRow, RunRow
 
 
 def seed(moto: Moto) -> None:
@@ -68,8 +68,8 @@ def test_a_finding_that_returns_is_new_again(moto: Moto, tmp_path: Path) -> None
 
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """NHI_SCAN_TEST_POSTGRES_URL, else a server on 127.0.0.1:5432, else an embedded one (pgserver)."""
-    configured = os.environ.get("NHI_SCAN_TEST_POSTGRES_URL")
+    """PARTNER_NHI_TEST_POSTGRES_URL, else a server on 127.0.0.1:5432, else an embedded one (pgserver)."""
+    configured = os.environ.get("PARTNER_NHI_TEST_POSTGRES_URL")
     if configured:
         yield configured
         return
@@ -93,7 +93,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh database on that server for one test."""
-    name = f"nhi_scan_test_{uuid.uuid4().hex[:10]}"
+    name = f"partner_nhi_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(make_url(postgres_server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -165,12 +165,11 @@ def synthetic_run(count: int, listed: bool) -> RunResult:
     from datetime import UTC, datetime
 
     from helpers.builders import credential, identity
-
-    from scanner.attribution import Attributor
-    from scanner.connector import Scope, UnitStatus
-    from scanner.coverage import UnitOutcome
-    from scanner.engine import _judge
-    from scanner.results import ScopeResult
+    from partner_nhi.attribution import Attributor
+    from partner_nhi.connector import Scope, UnitStatus
+    from partner_nhi.coverage import UnitOutcome
+    from partner_nhi.engine import _judge
+    from partner_nhi.results import ScopeResult
 
     identities = [
         identity(f"svc-{n}", source="principals", credentials=(credential(f"AKIA{n:016d}", used=200, created=20),))
@@ -201,7 +200,7 @@ def test_upgrading_an_older_schema_keeps_history(tmp_path: Path, moto: Moto) -> 
     from alembic import command
     from alembic.config import Config
 
-    from scanner.store.database import MIGRATIONS
+    from partner_nhi.store.database import MIGRATIONS
 
     url = f"sqlite:///{tmp_path}/old.db"
     config = Config()

@@ -1,5 +1,5 @@
 """Local emulators of the three Google APIs the GCP connector calls, used by the
-tests and ``nhi-scan demo``: IAM admin (gRPC), resource manager and Policy
+tests and ``partner-nhi demo``: IAM admin (gRPC), resource manager and Policy
 Analyzer (HTTP). :func:`running` starts all three on one :class:`Estate`."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.gcp.emulator.estate import Account, Binding, Estate, Folder, Key, Project, key_id
-from connectors.gcp.emulator.iam import IamEmulator
-from connectors.gcp.emulator.rest import PolicyAnalyzerEmulator, ResourceManagerEmulator
+from partner_nhi.connectors.gcp.emulator.estate import Account, Binding, Estate, Folder, Key, Project, key_id
+from partner_nhi.connectors.gcp.emulator.iam import IamEmulator
+from partner_nhi.connectors.gcp.emulator.rest import PolicyAnalyzerEmulator, ResourceManagerEmulator
 
 __all__ = [
     "Account",

@@ -1,4 +1,4 @@
-"""The GCP part of ``nhi-scan demo``: project ``corp-prod`` of Example Corp
+"""The GCP part of ``partner-nhi demo``: project ``corp-prod`` of Example Corp
 (organisation domain ``corp.example``), with the partners of
 ``scanner/demo/registry.yaml``: acme (offboarded), globex (active), initech
 (offboarding). Dates are relative to now, so the findings stay the same."""
@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from connectors.gcp.emulator import running
-from connectors.gcp.emulator.estate import Account, Binding, Estate, Key, Project, key_id
+from partner_nhi.connectors.gcp.emulator import running
+from partner_nhi.connectors.gcp.emulator.estate import Account, Binding, Estate, Key, Project, key_id
 
 PROJECT = "corp-prod"
 ORGANIZATION_DOMAIN = "corp.example"

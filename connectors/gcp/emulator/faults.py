@@ -15,7 +15,7 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from connectors.loopback import Response
+from partner_nhi.connectors.loopback import Response
 
 _HTTP_STATUS = {
     "RESOURCE_EXHAUSTED": 429,

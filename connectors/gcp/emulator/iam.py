@@ -19,9 +19,9 @@ from typing import Any
 import grpc
 from google.cloud.iam_admin_v1 import types
 
-from connectors.gcp.emulator.estate import Estate, Key
-from connectors.gcp.emulator.faults import Fault, Rejected, not_found
-from connectors.loopback import page
+from partner_nhi.connectors.gcp.emulator.estate import Estate, Key
+from partner_nhi.connectors.gcp.emulator.faults import Fault, Rejected, not_found
+from partner_nhi.connectors.loopback import page
 
 SERVICE = "google.iam.admin.v1.IAM"
 _NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)

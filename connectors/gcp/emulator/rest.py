@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from connectors.gcp.emulator.estate import Estate, Project
-from connectors.gcp.emulator.faults import permission_denied
-from connectors.loopback import LoopbackServer, Request, Response, page
+from partner_nhi.connectors.gcp.emulator.estate import Estate, Project
+from partner_nhi.connectors.gcp.emulator.faults import permission_denied
+from partner_nhi.connectors.loopback import LoopbackServer, Request, Response, page
 
 KEY_ACTIVITY = "serviceAccountKeyLastAuthentication"
 ACCOUNT_ACTIVITY = "serviceAccountLastAuthentication"

@@ -1,6 +1,6 @@
 """A Graph and an ARM emulator on 127.0.0.1 over one seeded :class:`Tenant`.
 
-Shared by the azure and m365 connectors' tests and by ``nhi-scan demo``. Two
+Shared by the azure and m365 connectors' tests and by ``partner-nhi demo``. Two
 servers, because Graph and ARM are two endpoints in the configuration; both
 require the same static bearer token (see :mod:`connectors.microsoft.auth`).
 Faults (429 with Retry-After, 5xx, error bodies) are injected with
@@ -10,10 +10,10 @@ Faults (429 with Retry-After, 5xx, error bodies) are injected with
 
 from __future__ import annotations
 
-from connectors.loopback import LoopbackServer
-from connectors.microsoft.emulator.arm import ArmApi, arm_error
-from connectors.microsoft.emulator.graph import BATCH_ITEM_HEADER, GraphApi, graph_error, throttled
-from connectors.microsoft.emulator.tenant import Subscription, Tenant
+from partner_nhi.connectors.loopback import LoopbackServer
+from partner_nhi.connectors.microsoft.emulator.arm import ArmApi, arm_error
+from partner_nhi.connectors.microsoft.emulator.graph import BATCH_ITEM_HEADER, GraphApi, graph_error, throttled
+from partner_nhi.connectors.microsoft.emulator.tenant import Subscription, Tenant
 
 __all__ = [
     "BATCH_ITEM_HEADER",
@@ -25,7 +25,7 @@ __all__ = [
     "throttled",
 ]
 
-DEFAULT_TOKEN = "nhi-scan-emulator-token"  # noqa: S105 (the loopback emulator's own)
+DEFAULT_TOKEN = "partner-nhi-emulator-token"  # noqa: S105 (the loopback emulator's own)
 
 
 class MicrosoftEmulator:

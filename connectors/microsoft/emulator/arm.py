@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from connectors.loopback import Handler, Request, Response, page
-from connectors.microsoft.emulator.tenant import JSON, Subscription, Tenant
+from partner_nhi.connectors.loopback import Handler, Request, Response, page
+from partner_nhi.connectors.microsoft.emulator.tenant import JSON, Subscription, Tenant
 
 _PROVIDER = r"/subscriptions/(?P<sub>[^/]+)/providers/Microsoft\.Authorization"
 

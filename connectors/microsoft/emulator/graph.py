@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from connectors.loopback import Handler, Request, Response, page
-from connectors.microsoft.emulator.tenant import JSON, Tenant
+from partner_nhi.connectors.loopback import Handler, Request, Response, page
+from partner_nhi.connectors.microsoft.emulator.tenant import JSON, Tenant
 
 MAX_TOP = 999
 MAX_TOP_EXPANDED = 100

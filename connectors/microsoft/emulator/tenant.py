@@ -110,7 +110,7 @@ def secret(
 def certificate(start: datetime, end: datetime, *, thumbprint: bytes = b"\x01" * 20) -> JSON:
     return {
         "keyId": new_id(),
-        "displayName": "CN=nhi-scan-test",
+        "displayName": "CN=partner-nhi-test",
         "type": "AsymmetricX509Cert",
         "usage": "Verify",
         "startDateTime": iso(start),

@@ -5,13 +5,13 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import scanner.store.tables  # noqa: F401 - registers the tables on SQLModel.metadata
+import partner_nhi.store.tables  # noqa: F401 - registers the tables on SQLModel.metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # `alembic` run by hand: use the URL it was given
     from sqlalchemy import create_engine
 
-    connection = create_engine(context.config.get_main_option("sqlalchemy.url") or "sqlite:///nhi-scan.db").connect()
+    connection = create_engine(context.config.get_main_option("sqlalchemy.url") or "sqlite:///partner-nhi.db").connect()
 
 context.configure(
     connection=connection,
