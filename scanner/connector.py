@@ -1,10 +1,14 @@
 """The contract between the core and a connector, and the one error taxonomy.
 
 A connector is one package under ``connectors/`` registered in the
-``partner_nhi.connectors`` entry-point group. It lists its scopes (accounts,
-tenants, projects), opens each with its own client factory, and collects
-identities unit by unit through :class:`Units`, which the engine implements:
-the engine, not the connector, retries, times and records every coverage unit.
+``partner_nhi.connectors`` entry-point group. It lists its configured scopes
+(accounts, tenants, projects) and, separately, those it discovers through an API,
+opens each with its own client factory, and collects identities unit by unit
+through :class:`Units`, which the engine implements: the engine, not the
+connector, retries, times and records every coverage unit. Every raw record is
+turned into a core record through :meth:`Units.transform`, so a malformed one
+costs that record (its unit becomes partial, the error names it) and never the
+listing: no path lets a bad record end as a complete unit with fewer identities.
 
 Errors: a connector maps any exception to an :class:`ErrorKind` in
 :meth:`Connector.classify`. ``throttled`` and ``transient`` are retried;
@@ -30,6 +34,7 @@ from partner_nhi.records import Identity
 
 T = TypeVar("T")
 K = TypeVar("K")
+R = TypeVar("R")
 
 ENTRY_POINT_GROUP = "partner_nhi.connectors"
 
@@ -89,6 +94,11 @@ class Units(Protocol):
     def fetch_each(self, unit: str, items: Iterable[K], call: Callable[[K], T]) -> dict[K, T]:
         """Run one call per item; items that fail are left out and make the unit partial."""
 
+    def transform(self, unit: str, records: Iterable[R], build: Callable[[R], T], label: Callable[[R], str]) -> list[T]:
+        """Build one core record per raw record. One that raises (a missing field, a bad date:
+        see :class:`~partner_nhi.errors.MalformedRecord`) is left out and makes ``unit`` partial,
+        with an error naming it by ``label`` and the field; the others are kept."""
+
     def note(self, unit: str, message: str) -> None:
         """Record a caveat on a unit that did complete (e.g. last use not exposed)."""
 
@@ -116,7 +126,14 @@ class Connector(ABC):
 
     @abstractmethod
     def scopes(self) -> list[Scope]:
-        """The accounts/tenants/projects to scan (may call an API, e.g. org discovery)."""
+        """The accounts/tenants/projects the configuration names (no API call)."""
+
+    def discover(self) -> list[Scope]:
+        """Scopes found through an API (an organisation's accounts, a folder's projects).
+
+        May raise: the engine then records discovery as failed, still scans :meth:`scopes`,
+        and carries the open findings of every scope it did not reach."""
+        return []
 
     @abstractmethod
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:

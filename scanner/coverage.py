@@ -17,9 +17,11 @@ import structlog
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from partner_nhi.connector import Connector, ErrorKind, Scope, UnitStatus
+from partner_nhi.errors import MalformedRecord
 
 T = TypeVar("T")
 K = TypeVar("K")
+R = TypeVar("R")
 
 log = structlog.get_logger(__name__)
 
@@ -49,8 +51,15 @@ class UnitOutcome:
 class UnitRecorder:
     """Runs a connector's fetches for one scope and records each unit's outcome."""
 
-    def __init__(self, connector: Connector, retry: RetryPolicy | None = None, scope: Scope | None = None) -> None:
+    def __init__(
+        self,
+        connector: Connector,
+        retry: RetryPolicy | None = None,
+        scope: Scope | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self._connector = connector
+        self._stop = stop or threading.Event()
         self._declared = list(connector.unit_names(scope) if scope is not None else connector.resource_types)
         self._retry = retry or RetryPolicy()
         self._lock = threading.Lock()
@@ -84,6 +93,33 @@ class UnitRecorder:
         self._record(unit, UnitOutcome(unit, status, message, kind, items_failed=len(failures)))
         return results
 
+    def transform(self, unit: str, records: Iterable[R], build: Callable[[R], T], label: Callable[[R], str]) -> list[T]:
+        built: list[T] = []
+        for number, record in enumerate(records):
+            try:
+                built.append(build(record))
+            except Exception as exc:
+                self.reject(unit, _label(label, record, number), exc)
+        return built
+
+    def reject(self, unit: str, record: str, error: BaseException) -> None:
+        """One record of ``unit`` could not be used: the unit is partial, the error names it."""
+        message = f"malformed record {record}: {describe_malformed(error)}"
+        log.warning("unit.malformed_record", unit=unit, error=message)
+        self._record(unit, UnitOutcome(unit, UnitStatus.PARTIAL, message, ErrorKind.INVALID, items_failed=1))
+
+    def abort(self, error: BaseException) -> None:
+        """The scope's collection raised: nothing it listed can be trusted as complete.
+
+        Units already complete become partial (what they listed never reached the core);
+        units not yet run fail. Their findings are carried, never resolved."""
+        reason = f"the scope's collection failed afterwards: {_describe(error)}"
+        with self._lock:
+            for outcome in self._outcomes.values():
+                if outcome.status is UnitStatus.COMPLETE:
+                    outcome.status, outcome.error, outcome.error_kind = UnitStatus.PARTIAL, reason, ErrorKind.UNKNOWN
+        self.fail_remaining(error)
+
     def note(self, unit: str, message: str) -> None:
         with self._lock:
             outcome = self._outcomes.setdefault(unit, UnitOutcome(unit, UnitStatus.COMPLETE))
@@ -116,7 +152,14 @@ class UnitRecorder:
             retry=retry_if_exception(lambda e: self._connector.classify(e).retryable),
             reraise=True,
         )
-        return retrying(call)
+        result: T = retrying(self._unless_stopped, call)
+        return result
+
+    def _unless_stopped(self, call: Callable[[], T]) -> T:
+        """Each attempt first checks the run was not stopped (Ctrl-C): workers end at their next call."""
+        if self._stop.is_set():
+            raise RunStopped("the run was stopped before this call")
+        return call()
 
     def _record_error(self, unit: str, error: BaseException) -> None:
         kind = self._connector.classify(error)
@@ -125,15 +168,24 @@ class UnitRecorder:
         self._record(unit, UnitOutcome(unit, status, _describe(error), kind))
 
     def _record(self, unit: str, outcome: UnitOutcome) -> None:
-        """A unit fetched in several calls keeps its worst status and first error."""
+        """A unit fetched in several calls keeps its worst status, its first error and the
+        count of every item that failed."""
         with self._lock:
             previous = self._outcomes.get(unit)
-            if previous is not None:
-                outcome.notes = previous.notes + outcome.notes
-                if _STATUS_ORDER.index(previous.status) >= _STATUS_ORDER.index(outcome.status):
-                    previous.notes = outcome.notes
-                    return
-            self._outcomes[unit] = outcome
+            if previous is None:
+                self._outcomes[unit] = outcome
+                return
+            previous.notes += outcome.notes
+            previous.items_failed += outcome.items_failed
+            if _STATUS_ORDER.index(outcome.status) > _STATUS_ORDER.index(previous.status):
+                previous.status, previous.error_kind = outcome.status, outcome.error_kind
+                previous.error = outcome.error if previous.error is None else previous.error
+            elif previous.error is None:
+                previous.error, previous.error_kind = outcome.error, outcome.error_kind or previous.error_kind
+
+
+class RunStopped(Exception):
+    """Raised inside a worker once the run is stopping; never retried."""
 
 
 def _status_of_failure(kind: ErrorKind) -> UnitStatus:
@@ -144,3 +196,19 @@ def _status_of_failure(kind: ErrorKind) -> UnitStatus:
 def _describe(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return f"{type(error).__name__}: {text}"[:500]
+
+
+def describe_malformed(error: BaseException) -> str:
+    """Name the field: a KeyError is a missing field; a MalformedRecord names its own."""
+    if isinstance(error, MalformedRecord):
+        return str(error)
+    if isinstance(error, KeyError) and error.args:
+        return f"field {error.args[0]!r}: missing"
+    return _describe(error)
+
+
+def _label(label: Callable[[R], str], record: R, number: int) -> str:
+    try:
+        return repr(str(label(record)))
+    except Exception:
+        return f"#{number}"

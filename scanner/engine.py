@@ -1,16 +1,21 @@
-"""One run: connectors by scopes, concurrently; attribution and rules per scope;
-then one reconciliation against history in the store.
+"""One run: connectors by scopes, concurrently; attribution, rules and history one scope
+at a time, as each finishes.
 
-A scope that fails never aborts the others: its units are recorded failed and
-the run becomes partial. Only the core decides statuses; connectors only fetch.
+A scope that fails never aborts the others: its units are recorded failed and the run
+becomes partial. Configured scopes are scanned even when discovery fails; a scope
+history knows but this run did not reach is carried, with the reason, never resolved.
+The run ends in the store as complete, partial or failed, never left running: an
+unexpected error or an interrupt records it failed, with why, before it propagates.
+Only the core decides statuses; connectors only fetch.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import structlog
@@ -19,6 +24,9 @@ from partner_nhi.attribution import Attributor
 from partner_nhi.config import Settings
 from partner_nhi.connector import CallCounter, Connector, Scope, UnitStatus, load_connector
 from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
+from partner_nhi.errors import MalformedRecord, PartnerNhiError
+from partner_nhi.history import ScopeDecision, reconcile_scope
+from partner_nhi.records import Identity
 from partner_nhi.registry import Registry
 from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
 from partner_nhi.rules.catalogue import evaluate
@@ -32,6 +40,10 @@ DISCOVERY = "scope-discovery"
 Progress = Callable[[str, ScopeResult | None], None]
 
 
+class ScanInterrupted(PartnerNhiError):
+    """The run was stopped (Ctrl-C, SIGTERM) before it finished."""
+
+
 @dataclass(frozen=True)
 class ScanRequest:
     settings: Settings
@@ -39,6 +51,15 @@ class ScanRequest:
     connectors: Sequence[str]
     command: str = "scan"
     now: datetime | None = None  # for reproducible evaluation; defaults to the clock
+
+
+@dataclass
+class _Plan:
+    """What this run scans, and what it knows it cannot."""
+
+    work: list[tuple[Connector, Scope]] = field(default_factory=list)
+    discovery_failures: list[ScopeResult] = field(default_factory=list)
+    unscanned_reasons: dict[str, str] = field(default_factory=dict)  # connector -> why
 
 
 def build_connectors(settings: Settings, names: Sequence[str]) -> list[Connector]:
@@ -51,67 +72,145 @@ def run_scan(request: ScanRequest, store: Store | None, progress: Progress | Non
     run = RunResult(id=str(uuid.uuid4()), command=request.command, started=datetime.now(UTC))
     if store is not None:
         store.begin_run(run)
-    now = request.now or run.started
-    attributor = Attributor(request.registry)
-    retry = RetryPolicy(**request.settings.retry.model_dump())
-
-    work: list[tuple[Connector, Scope]] = []
-    for connector in connectors:
-        try:
-            scopes = connector.scopes()
-        except Exception as exc:  # discovery itself failed: say so, scan the others
-            kind = connector.classify(exc)
-            outcome = UnitOutcome(DISCOVERY, UnitStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500], kind)
-            run.scopes.append(ScopeResult(connector.name, Scope(connector.name, "*"), [outcome], []))
-            log.error("scope.discovery_failed", connector=connector.name, error=str(exc))
-            continue
-        work.extend((connector, scope) for scope in scopes)
-    if progress:
-        progress(f"scanning {len(work)} scope(s)", None)
-
-    with ThreadPoolExecutor(max_workers=request.settings.concurrency, thread_name_prefix="scope") as pool:
-        futures = [pool.submit(_scan_scope, connector, scope, retry) for connector, scope in work]
-        for future in as_completed(futures):
-            scope_result = future.result()
-            run.scopes.append(scope_result)
-            _judge(run, scope_result, attributor, request.settings, now)
-            if progress:
-                progress(f"{scope_result.connector}:{scope_result.scope.id}", scope_result)
-
-    run.scopes.sort(key=lambda s: (s.connector, s.scope.id))
+    stop = threading.Event()
+    try:
+        _scan(run, connectors, request, store, progress, stop)
+    except BaseException as exc:
+        stop.set()
+        interrupted = isinstance(exc, KeyboardInterrupt | ScanInterrupted)
+        run.error = "interrupted" if interrupted else f"internal error: {type(exc).__name__}: {exc}"[:500]
+        run.finished = datetime.now(UTC)
+        log.error("run.failed", run=run.id, error=run.error)
+        if store is not None:
+            try:
+                store.finish_run(run)
+            except Exception as store_error:  # the store itself is what broke: say so, keep the first error
+                log.error("run.not_recorded", run=run.id, error=str(store_error))
+        raise
     run.finished = datetime.now(UTC)
     if store is not None:
-        store.commit_run(run)
-    else:
-        for finding in run.findings:
-            finding.first_seen_run = run.id
+        store.finish_run(run)
     log.info("run.finished", run=run.id, status=run.status, findings=len(run.findings))
     return run
 
 
-def _scan_scope(connector: Connector, scope: Scope, retry: RetryPolicy) -> ScopeResult:
-    recorder = UnitRecorder(connector, retry, scope)
+def _scan(
+    run: RunResult,
+    connectors: list[Connector],
+    request: ScanRequest,
+    store: Store | None,
+    progress: Progress | None,
+    stop: threading.Event,
+) -> None:
+    plan = _plan(connectors, run)
+    now = request.now or run.started
+    attributor = Attributor(request.registry)
+    retry = RetryPolicy(**request.settings.retry.model_dump())
+    seen_findings: set[str] = set()
+
+    def fold(scope: ScopeResult) -> None:
+        judged, findings, undetermined = _judge(scope, attributor, request.settings, now, seen_findings)
+        if store is not None:
+            decision = store.commit_scope(run.id, scope, judged, findings, undetermined)
+        else:
+            decision = reconcile_scope(run.id, scope.complete_units(), judged, findings, undetermined, {}, {}, {})
+        _add(run, scope, judged, undetermined, decision)
+
+    for failure in plan.discovery_failures:
+        fold(failure)
+    if progress:
+        progress(f"scanning {len(plan.work)} scope(s)", None)
+    pool = ThreadPoolExecutor(max_workers=request.settings.concurrency, thread_name_prefix="scope")
+    try:
+        futures: list[Future[ScopeResult]] = [
+            pool.submit(_scan_scope, connector, scope, retry, stop) for connector, scope in plan.work
+        ]
+        for future in as_completed(futures):
+            scope_result = future.result()
+            fold(scope_result)
+            if progress:
+                progress(f"{scope_result.connector}:{scope_result.scope.id}", scope_result)
+    finally:
+        stop.set()  # on any way out, workers stop at their next call
+        pool.shutdown(wait=False, cancel_futures=True)
+    if store is not None:
+        scanned = {scope.key for scope in run.scopes}
+        names = [connector.name for connector in connectors]
+        for scope, decision in store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons):
+            _add(run, scope, [], {}, decision)
+    run.scopes.sort(key=lambda s: (s.connector, s.scope.id))
+
+
+def _plan(connectors: list[Connector], run: RunResult) -> _Plan:
+    """Configured scopes first, then discovered ones; each scope once."""
+    plan = _Plan()
+    for connector in connectors:
+        configured = list(connector.scopes())
+        discovered: list[Scope] = []
+        try:
+            discovered = connector.discover()
+        except Exception as exc:  # discovery itself failed: say so, still scan what is configured
+            kind = connector.classify(exc)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            outcome = UnitOutcome(DISCOVERY, UnitStatus.FAILED, error, kind)
+            plan.discovery_failures.append(ScopeResult(connector.name, Scope(connector.name, "*"), [outcome], []))
+            plan.unscanned_reasons[connector.name] = f"not scanned: {connector.name} scope discovery failed: {error}"
+            log.error("scope.discovery_failed", connector=connector.name, error=error)
+        chosen: dict[str, Scope] = {}
+        for scope in configured:
+            if scope.id in chosen:
+                run.warnings.append(f"{connector.name} scope {scope.id} is configured more than once: scanned once")
+                log.warning("scope.duplicate", connector=connector.name, scope=scope.id)
+                continue
+            chosen[scope.id] = scope
+        for scope in discovered:  # a configured scope's own settings (its role, say) win
+            chosen.setdefault(scope.id, scope)
+        plan.work.extend((connector, scope) for scope in chosen.values())
+    return plan
+
+
+def _scan_scope(connector: Connector, scope: Scope, retry: RetryPolicy, stop: threading.Event) -> ScopeResult:
+    recorder = UnitRecorder(connector, retry, scope, stop)
     calls = CallCounter()
-    identities = []
+    observed_at = datetime.now(UTC)
+    identities: list[Identity] = []
     error = None
     try:
         identities = connector.collect(scope, recorder, calls)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
         log.error("scope.failed", connector=connector.name, scope=scope.id, error=error)
-        recorder.fail_remaining(exc)
+        recorder.abort(exc)
+        identities = []
+    kept = []
+    for identity in identities:  # a record claiming another scope is malformed, not moved
+        if identity.scope != scope.id:
+            recorder.reject(
+                identity.source,
+                repr(identity.id),
+                MalformedRecord("scope", f"listed in {scope.id!r} but names {identity.scope!r}"),
+            )
+            continue
+        kept.append(identity)
     return ScopeResult(
         connector=connector.name,
         scope=scope,
         units=recorder.outcomes(),
-        identities=identities,
+        identities=kept,
         api_calls=calls.total,
         api_calls_by_operation=dict(sorted(calls.by_operation.items())),
         error=error,
+        observed_at=observed_at,
     )
 
 
-def _judge(run: RunResult, scope: ScopeResult, attributor: Attributor, settings: Settings, now: datetime) -> None:
+def _judge(
+    scope: ScopeResult, attributor: Attributor, settings: Settings, now: datetime, seen_findings: set[str]
+) -> tuple[list[JudgedIdentity], list[Finding], dict[str, str]]:
+    """Attribute and evaluate one scope's identities: each identity and each finding id once."""
+    judged: list[JudgedIdentity] = []
+    findings: list[Finding] = []
+    undetermined: dict[str, str] = {}
     seen: set[str] = set()
     for identity in scope.identities:
         if identity.id in seen:  # a connector listed it twice: judge it once
@@ -119,23 +218,21 @@ def _judge(run: RunResult, scope: ScopeResult, attributor: Attributor, settings:
             continue
         seen.add(identity.id)
         attribution = attributor.attribute(identity)
-        run.identities.append(JudgedIdentity(scope.connector, identity, attribution))
+        judged.append(JudgedIdentity(scope.connector, identity, attribution))
         partner_id = attribution.partner.id if attribution.partner else None
         owner_id = attribution.owner.id if attribution.owner else None
         thresholds = settings.thresholds.resolve(identity.provider, partner_id)
-        credential_units = sorted({c.source for c in identity.credentials} - {identity.source})
         for judgement in evaluate(RuleInput(identity, attribution, thresholds, now)):
             verdict = judgement.verdict
             if isinstance(verdict, Undetermined):
-                run.undetermined[judgement.finding_id] = verdict.why
+                undetermined[judgement.finding_id] = verdict.why
                 continue
             assert isinstance(verdict, Hit)
-            if verdict.credential is not None:
-                credential = next(c for c in identity.credentials if c.id == verdict.credential)
-                units = [identity.source] + ([credential.source] if credential.source != identity.source else [])
-            else:
-                units = [identity.source, *credential_units]
-            run.findings.append(
+            if judgement.finding_id in seen_findings:
+                log.warning("finding.duplicate", finding=judgement.finding_id, identity=identity.id)
+                continue
+            seen_findings.add(judgement.finding_id)
+            findings.append(
                 Finding(
                     id=judgement.finding_id,
                     rule=judgement.rule.id,
@@ -161,6 +258,20 @@ def _judge(run: RunResult, scope: ScopeResult, attributor: Attributor, settings:
                         },
                         **({"privileged": list(identity.permissions)} if identity.privileged else {}),
                     },
-                    units=units,
+                    units=identity.units_for(verdict.credential),
                 )
             )
+    return judged, findings, undetermined
+
+
+def _add(
+    run: RunResult,
+    scope: ScopeResult,
+    judged: list[JudgedIdentity],
+    undetermined: dict[str, str],
+    decision: ScopeDecision,
+) -> None:
+    run.scopes.append(scope)
+    run.identities.extend(judged)
+    run.undetermined.update(undetermined)
+    run.findings.extend(decision.findings)

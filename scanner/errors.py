@@ -2,6 +2,8 @@
 
 - :class:`PartnerNhiError`  base of everything raised on purpose
   - :class:`ConfigError`  bad configuration, registry or arguments (exit code 2)
+  - :class:`MalformedRecord`  one record a cloud returned cannot be read; it costs that record,
+    not the listing: the engine leaves it out and makes its unit partial, naming record and field
 """
 
 from __future__ import annotations
@@ -23,3 +25,12 @@ class ConfigError(PartnerNhiError):
             location = ".".join([prefix, *(str(p) for p in error["loc"])]).strip(".")
             problems.append(f"{source}{location}: {error['msg']}")
         return cls("\n".join(problems))
+
+
+class MalformedRecord(PartnerNhiError):
+    """A field of a record a cloud API returned is missing or unreadable."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"field {field!r}: {problem}")
+        self.field = field
+        self.problem = problem

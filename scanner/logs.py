@@ -15,7 +15,17 @@ class _StderrLoggerFactory:
         return structlog.PrintLogger(sys.stderr)
 
 
+_verbosity = 0
+
+
+def verbosity() -> int:
+    """How many ``-v`` the command was given (the CLI shows a traceback only when asked)."""
+    return _verbosity
+
+
 def configure(verbosity: int, json_logs: bool | None = None) -> None:
+    global _verbosity
+    _verbosity = verbosity
     level = logging.WARNING - 10 * min(verbosity, 2)
     as_json = (not sys.stderr.isatty()) if json_logs is None else json_logs
     renderer = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)

@@ -142,6 +142,9 @@ class Identity(BaseModel):
     scope: str  # account id, tenant id, project id
     name: str
     source: str  # the resource type (coverage unit) that listed it
+    # Other units whose data shaped this record (e.g. an app's service-principal listing, the
+    # credential report): the identity is "gone", and its findings resolve, only when all completed.
+    also_from: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # other native ids an assignment may name (appId, unique id)
     created: datetime | None = None
     last_used: LastUse = LastUse.unknown()
@@ -159,3 +162,13 @@ class Identity(BaseModel):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return utc(value)
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        """Every coverage unit that must be complete before this identity's absence means gone."""
+        return tuple(dict.fromkeys((self.source, *self.also_from)))
+
+    def units_for(self, credential: str | None) -> list[str]:
+        """The units a finding on this identity (or on one of its credentials) relied on."""
+        held = [c.source for c in self.credentials if credential is None or c.id == credential]
+        return list(dict.fromkeys((*self.units, *held)))

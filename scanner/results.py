@@ -6,7 +6,7 @@ The outputs (table, json, csv, ocsf) and the store read these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -27,11 +27,16 @@ class ScopeResult:
     api_calls: int = 0
     api_calls_by_operation: dict[str, int] = field(default_factory=dict)
     error: str | None = None  # the scope as a whole (e.g. AssumeRole refused)
+    observed_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # when its listing began
+    not_scanned: str | None = None  # why this run did not scan it (its findings are carried)
+    superseded_by: str | None = None  # a run that observed this scope later committed first
 
     @property
     def status(self) -> UnitStatus:
         """Complete only if every unit is (an enrichment unit skipped for a stated reason aside);
-        failed if nothing completed and something failed."""
+        failed if nothing completed and something failed; skipped when not scanned at all."""
+        if self.not_scanned is not None:
+            return UnitStatus.SKIPPED
         statuses = {u.status for u in self.units if not (u.enrichment and u.status is UnitStatus.SKIPPED)}
         if not statuses or statuses == {UnitStatus.COMPLETE}:
             return UnitStatus.COMPLETE
@@ -46,7 +51,11 @@ class ScopeResult:
 
     def summary_error(self) -> str | None:
         errors = [f"{u.resource_type}: {u.error}" for u in self.units if u.error]
-        return self.error or ("; ".join(errors) if errors else None)
+        return self.not_scanned or self.error or ("; ".join(errors) if errors else None)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.connector, self.scope.id)
 
 
 @dataclass(frozen=True)
@@ -92,14 +101,14 @@ class RunResult:
     identities: list[JudgedIdentity] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     undetermined: dict[str, str] = field(default_factory=dict)  # finding id -> why evidence is missing
+    error: str | None = None  # the run itself broke (an internal error, interrupted): it failed
+    warnings: list[str] = field(default_factory=list)  # e.g. a scope configured twice (scanned once)
 
     @property
     def status(self) -> str:
-        statuses = [s.status for s in self.scopes]
-        if not statuses:
+        scanned = [s.status for s in self.scopes if s.not_scanned is None]
+        if self.error is not None or not scanned or all(s is UnitStatus.FAILED for s in scanned):
             return "failed"
-        if all(s is UnitStatus.COMPLETE for s in statuses):
+        if len(scanned) == len(self.scopes) and all(s is UnitStatus.COMPLETE for s in scanned):
             return "complete"
-        if all(s is UnitStatus.FAILED for s in statuses):
-            return "failed"
         return "partial"

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
-from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units
 from partner_nhi.connectors.aws import normalize
 from partner_nhi.connectors.aws.authorization import fetch_authorization_details
 from partner_nhi.connectors.aws.clients import ClientFactory
@@ -27,7 +26,7 @@ from partner_nhi.connectors.aws.user_credentials import (
     list_signing_certificates,
     list_ssh_public_keys,
 )
-from partner_nhi.records import Identity
+from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, Scope, Units
 
 
 class AwsConnector(Connector):
@@ -45,15 +44,18 @@ class AwsConnector(Connector):
     settings: AwsSettings
 
     def scopes(self) -> list[Scope]:
-        accounts = [
+        return [
             Scope(self.name, a.id, a.name or a.id, {"role_arn": a.role_arn, "external_id": a.external_id})
             for a in self.settings.accounts
         ]
+
+    def discover(self) -> list[Scope]:
+        """The organisation's active accounts when discovery is on; with nothing configured,
+        the caller's own account."""
         if self.settings.organization.enabled:
-            known = {scope.id for scope in accounts}
-            accounts += [scope for scope in self._organization_accounts() if scope.id not in known]
-        if accounts:
-            return accounts
+            return self._organization_accounts()
+        if self.settings.accounts:
+            return []
         identity = ClientFactory(self.settings, CallCounter()).client("sts").get_caller_identity()
         return [Scope(self.name, identity["Account"], identity["Account"], {"role_arn": None})]
 

@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from partner_nhi.connector import CallCounter
 from partner_nhi.connectors.aws.settings import AwsSettings
+from partner_nhi.contract import CallCounter
 
 # Reads, plus the two calls a read-only scan needs that do not start with Get/List.
 READ_PREFIXES = ("Get", "List", "Describe")

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from partner_nhi.connectors.aws.errors import CredentialReportTimeout
-from partner_nhi.records import utc
+from partner_nhi.contract import utc
 
 _NOT_READY = {"ReportInProgress", "ReportNotPresent", "ReportExpired"}
 

@@ -11,8 +11,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from partner_nhi.connector import ErrorKind
 from partner_nhi.connectors.aws.clients import MutatingCallRefused
+from partner_nhi.contract import ErrorKind
 
 _THROTTLING = {
     "Throttling",

@@ -10,7 +10,7 @@ from typing import Any
 from partner_nhi.connectors.aws.credential_report import report_date
 from partner_nhi.connectors.aws.trust import policy_document, trusted_parties
 from partner_nhi.connectors.aws.user_credentials import AccessKeyUse
-from partner_nhi.records import Credential, CredentialKind, Identity, LastUse, utc
+from partner_nhi.contract import Credential, CredentialKind, Identity, LastUse, utc
 
 PRIVILEGED_MANAGED_POLICIES = frozenset({"AdministratorAccess", "IAMFullAccess", "PowerUserAccess"})
 PROVIDER_MANAGED_PATHS = ("/aws-service-role/", "/aws-reserved/")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from partner_nhi.records import CredentialKind, Identity
+from partner_nhi.contract import CredentialKind, Identity
 
 _DEACTIVATE = {  # the command and the option naming the credential
     CredentialKind.ACCESS_KEY: ("update-access-key", "--access-key-id"),

@@ -20,7 +20,6 @@ from typing import Any, ClassVar, TypeVar
 
 from azure.core.credentials import TokenCredential
 
-from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units
 from partner_nhi.connectors.azure import applications, federated, service_principals, sign_ins
 from partner_nhi.connectors.azure.identities import TenantObjects, build_identities
 from partner_nhi.connectors.azure.role_assignments import Grant, fetch_grants, unit_name
@@ -29,7 +28,7 @@ from partner_nhi.connectors.microsoft.arm import open_authorization
 from partner_nhi.connectors.microsoft.auth import close_credential, credential_for, static_token
 from partner_nhi.connectors.microsoft.errors import classify
 from partner_nhi.connectors.microsoft.graph import GraphSession, open_graph
-from partner_nhi.records import Identity, LastUse
+from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, LastUse, Scope, Units
 
 T = TypeVar("T")
 

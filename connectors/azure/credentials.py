@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from partner_nhi.records import Credential, CredentialKind, LastUse
+from partner_nhi.contract import Credential, CredentialKind, LastUse
 
 JSON = dict[str, Any]
 KeyUse = Callable[[str], LastUse]  # last use of a credential by its keyId

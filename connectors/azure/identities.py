@@ -33,7 +33,7 @@ from partner_nhi.connectors.azure.credentials import (
 )
 from partner_nhi.connectors.azure.role_assignments import Grant, unit_name
 from partner_nhi.connectors.azure.sign_ins import Activity
-from partner_nhi.records import Affiliation, Identity
+from partner_nhi.contract import Affiliation, Identity
 
 PROVIDER = "azure"
 MANAGED_IDENTITY = "ManagedIdentity"

@@ -20,7 +20,7 @@ from typing import Any
 
 from partner_nhi.connectors.microsoft.graph import GraphSession
 from partner_nhi.connectors.microsoft.paging import list_all
-from partner_nhi.records import LastUse
+from partner_nhi.contract import LastUse
 
 UNIT_SIGN_INS = "sign-in-activity"
 UNIT_CREDENTIAL_SIGN_INS = "credential-sign-in-activity"

@@ -18,7 +18,7 @@ from typing import Any
 from partner_nhi.connectors.gcp.clients import GcpClients
 from partner_nhi.connectors.gcp.errors import api_error
 from partner_nhi.connectors.gcp.payload import parse_time
-from partner_nhi.records import LastUse
+from partner_nhi.contract import LastUse
 
 KEY_UNIT = "key-last-authentication"
 ACCOUNT_UNIT = "account-last-authentication"

@@ -47,9 +47,9 @@ from google.cloud.resourcemanager_v3.services.projects.transports.rest import (
 )
 from google.iam.v1 import iam_policy_pb2
 
-from partner_nhi.connector import CallCounter
 from partner_nhi.connectors.gcp.retry import RetryingTransport, api_retry
 from partner_nhi.connectors.gcp.settings import GcpSettings
+from partner_nhi.contract import CallCounter
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 

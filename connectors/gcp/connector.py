@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units
 from partner_nhi.connectors.gcp import activity, iam_policy, keys, service_accounts
 from partner_nhi.connectors.gcp.activity import LastAuthentication
 from partner_nhi.connectors.gcp.clients import GcpClients, open_clients
@@ -21,7 +20,7 @@ from partner_nhi.connectors.gcp.context import ProjectContext
 from partner_nhi.connectors.gcp.discovery import discover_projects
 from partner_nhi.connectors.gcp.errors import classify
 from partner_nhi.connectors.gcp.settings import GcpSettings
-from partner_nhi.records import Identity
+from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, Scope, Units
 
 Payload = dict[str, Any]
 
@@ -58,11 +57,16 @@ class GcpConnector(Connector):
         self._projects: list[str] = list(dict.fromkeys(self.settings.projects))
 
     def scopes(self) -> list[Scope]:
-        if self.settings.parent:
-            with open_clients(self.settings, CallCounter()) as clients:
-                found = discover_projects(clients, self.settings.parent)
-            self._projects = list(dict.fromkeys([*self.settings.projects, *found]))
-        return [Scope(connector=self.name, id=project) for project in self._projects]
+        return [Scope(connector=self.name, id=project) for project in self.settings.projects]
+
+    def discover(self) -> list[Scope]:
+        """The projects under ``parent`` (an organisation or folder), when one is configured."""
+        if not self.settings.parent:
+            return []
+        with open_clients(self.settings, CallCounter()) as clients:
+            found = discover_projects(clients, self.settings.parent)
+        self._projects = list(dict.fromkeys([*self.settings.projects, *found]))
+        return [Scope(connector=self.name, id=project) for project in found]
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
         with open_clients(self.settings, calls) as clients:

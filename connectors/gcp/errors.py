@@ -14,7 +14,7 @@ import httpx
 from google.api_core import exceptions as api
 from google.auth import exceptions as auth
 
-from partner_nhi.connector import ErrorKind
+from partner_nhi.contract import ErrorKind
 
 QUOTA_REASONS = frozenset(
     {

@@ -24,7 +24,7 @@ from partner_nhi.connectors.gcp.context import ProjectContext
 from partner_nhi.connectors.gcp.members import Member, account_id, home_project, is_service_agent, parse_member
 from partner_nhi.connectors.gcp.payload import as_json
 from partner_nhi.connectors.gcp.roles import is_privileged
-from partner_nhi.records import Affiliation, Identity, LastUse
+from partner_nhi.contract import Affiliation, Identity, LastUse
 
 UNIT = "iam-policy"
 POLICY_VERSION = 3  # conditional bindings come back as they are, not as ``_withcond_`` roles

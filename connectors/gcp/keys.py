@@ -14,7 +14,7 @@ from google.cloud.iam_admin_v1 import ListServiceAccountKeysRequest
 
 from partner_nhi.connectors.gcp.clients import GcpClients
 from partner_nhi.connectors.gcp.payload import as_json, parse_time
-from partner_nhi.records import Credential, CredentialKind, LastUse
+from partner_nhi.contract import Credential, CredentialKind, LastUse
 
 UNIT = "service-account-keys"
 USER_MANAGED = ListServiceAccountKeysRequest.KeyType.USER_MANAGED

@@ -18,7 +18,7 @@ from partner_nhi.connectors.gcp.iam_policy import Grant, role_summary
 from partner_nhi.connectors.gcp.keys import is_user_managed, normalize_key
 from partner_nhi.connectors.gcp.members import account_id, home_project
 from partner_nhi.connectors.gcp.payload import as_json
-from partner_nhi.records import Affiliation, Identity, LastUse
+from partner_nhi.contract import Affiliation, Identity, LastUse
 
 UNIT = "service-accounts"
 

@@ -17,9 +17,9 @@ from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.authorization import AuthorizationManagementClient
 
-from partner_nhi.connector import CallCounter
 from partner_nhi.connectors.microsoft.auth import StaticTokenCredential, is_loopback
 from partner_nhi.connectors.microsoft.calls import operation_name
+from partner_nhi.contract import CallCounter
 
 RETRY_BACKOFF_FACTOR = 0.8
 RETRY_BACKOFF_MAX = 60

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
 
-from partner_nhi.errors import ConfigError
+from partner_nhi.contract import ConfigError
 
 TOKEN_ENV = "PARTNER_NHI_AZURE_ACCESS_TOKEN"  # noqa: S105 (a variable name, not a secret)
 

@@ -20,8 +20,7 @@ from azure.core.exceptions import (
 )
 from kiota_abstractions.api_error import APIError
 
-from partner_nhi.connector import ErrorKind
-from partner_nhi.errors import ConfigError
+from partner_nhi.contract import ConfigError, ErrorKind
 
 UNLICENSED_CODES = frozenset({"Authentication_RequestFromNonPremiumTenantOrB2CTenant"})
 EXPIRED_PAGE_TOKEN = "Directory_ExpiredPageToken"  # noqa: S105 (an error code)

@@ -38,8 +38,8 @@ from msgraph.graph_request_adapter import GraphRequestAdapter
 from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
-from partner_nhi.connector import CallCounter
 from partner_nhi.connectors.microsoft.calls import operation_name
+from partner_nhi.contract import CallCounter
 
 RETRY_STATUS_CODES = {429, 500, 502, 503, 504}
 BASE_DELAY = 0.5  # seconds kiota adds to each exponential backoff (not a cap)

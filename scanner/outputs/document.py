@@ -20,6 +20,9 @@ def scope_entry(scope: ScopeResult) -> dict[str, Any]:
         "name": scope.scope.name or scope.scope.id,
         "status": scope.status.value,
         "error": scope.summary_error(),
+        "observed_at": None if scope.not_scanned else _time(scope.observed_at),
+        "scanned": scope.not_scanned is None,
+        "superseded_by": scope.superseded_by,
         "identity_count": len(scope.identities),
         "api_calls": scope.api_calls,
         "api_calls_by_operation": scope.api_calls_by_operation,
@@ -31,6 +34,7 @@ def scope_entry(scope: ScopeResult) -> dict[str, Any]:
                 "error_kind": unit.error_kind.value if unit.error_kind else None,
                 "notes": list(unit.notes),
                 "enrichment": unit.enrichment,
+                "items_failed": unit.items_failed,
             }
             for unit in scope.units
         ],
@@ -94,6 +98,8 @@ def run_document(run: RunResult) -> dict[str, Any]:
             "started": _time(run.started),
             "finished": _time(run.finished),
             "status": run.status,
+            "error": run.error,
+            "warnings": list(run.warnings),
             "scopes": [scope_entry(scope) for scope in run.scopes],
             "api_calls": sum(scope.api_calls for scope in run.scopes),
         },

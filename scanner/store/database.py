@@ -1,30 +1,53 @@
-"""The store: one transaction per run's results, serialised across processes.
+"""The store: history across runs, written one scope at a time.
 
-SQLite (the default file) runs in WAL mode and takes its write lock at BEGIN
-(``BEGIN IMMEDIATE``); PostgreSQL takes a transaction-scoped advisory lock. Either
-way two runs at once never interleave their reconciliations, and a run that
-fails before its commit leaves everything already stored untouched.
+Each scope's observations are folded into history in their own transaction, under a
+lock of that scope only (PostgreSQL: a transaction-scoped advisory lock keyed by
+connector and scope; SQLite: its one write lock, taken at ``BEGIN IMMEDIATE``). Two
+runs or shards on different scopes never wait on each other; two on one scope
+serialise, and the one whose listing is older than what is stored changes nothing.
+What to write is decided by :mod:`partner_nhi.history`; this module only persists it.
+A run that breaks before a scope's commit leaves that scope's history untouched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, event, insert, text, update
+from sqlalchemy import Connection, Engine, Table, event, insert, text, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
+from partner_nhi.connector import Scope, UnitStatus
 from partner_nhi.errors import ConfigError, PartnerNhiError
-from partner_nhi.history import Fate, fate_of_absent_finding
-from partner_nhi.results import Finding, RunResult, ScopeResult
-from partner_nhi.store.tables import FindingEventRow, FindingRow, IdentityRow, RunRow, ScopeRow, UnitRow
+from partner_nhi.history import (
+    ScopeDecision,
+    StoredFinding,
+    StoredIdentity,
+    carry_scope,
+    reconcile_scope,
+)
+from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
+from partner_nhi.store.tables import (
+    FindingEventRow,
+    FindingRow,
+    IdentityRow,
+    RunRow,
+    ScopeRow,
+    ScopeStateRow,
+    UnitRow,
+)
 
-_ADVISORY_LOCK_KEY = 0x6E68695F7363616E & 0x7FFFFFFFFFFFFFFF  # "partner_nhi"
+_SCHEMA_LOCK = 0x706E68695F736368  # "pnhi_sch": migrations, once per database
 
 
 class StoreError(PartnerNhiError):
@@ -66,13 +89,33 @@ def _engine(url: str) -> Engine:
         raise ConfigError(f"--db / database: cannot use {url!r}: {exc}") from None
 
 
+def _lock_key(*parts: str) -> int:
+    """A signed 64-bit advisory-lock key for one scope."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class KnownScope:
+    """A scope history knows of: where it stands, for ``partner-nhi scopes``."""
+
+    connector: str
+    scope: str
+    observed_at: datetime | None
+    run_id: str | None
+    open_findings: int
+    identities: int
+    retired_run: str | None
+    retired_reason: str | None
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = _engine(url)
         try:
             with self.engine.begin() as connection:
-                self._lock(connection)
+                self._lock(connection, _SCHEMA_LOCK)
                 migrate(connection)
         except OperationalError as exc:
             raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
@@ -89,43 +132,201 @@ class Store:
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
-    def _lock(self, connection: Any) -> None:
+    def _lock(self, connection: Any, key: int) -> None:
         if self.engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     @contextmanager
-    def _transaction(self) -> Iterator[Session]:
+    def _transaction(self, *lock: str) -> Iterator[Session]:
+        """One transaction; on PostgreSQL holding the lock of ``lock`` (a connector and scope)."""
         with Session(self.engine) as session, session.begin():
-            self._lock(session.connection())
+            if lock:
+                self._lock(session.connection(), _lock_key(*lock))
             yield session
+
+    # -- runs ------------------------------------------------------------------
 
     def begin_run(self, run: RunResult) -> None:
         with self._transaction() as session:
             session.add(RunRow(id=run.id, command=run.command, started=run.started))
 
-    def commit_run(self, run: RunResult) -> None:
-        """Reconcile this run against history and write it, all in one transaction.
-
-        Sets each finding's status on ``run`` and appends the findings carried
-        over or resolved, so outputs show exactly what the store recorded.
-        """
+    def finish_run(self, run: RunResult) -> None:
+        """Record the run's end: its status from its scopes, or failed with its error."""
         with self._transaction() as session:
-            for scope in run.scopes:
-                self._write_scope(session, run, scope)
-            for scope in run.scopes:
-                self._reconcile_identities(session, run, scope)
-            self._reconcile_findings(session, run)
-            row = session.get(RunRow, run.id)
-            if row is None:
-                row = RunRow(id=run.id, command=run.command, started=run.started)
-            row.finished = run.finished
+            row = session.get(RunRow, run.id) or RunRow(id=run.id, command=run.command, started=run.started)
+            row.finished = run.finished or datetime.now(UTC)
             row.status = run.status
+            row.error = run.error
             session.add(row)
 
-    def _write_scope(self, session: Session, run: RunResult, scope: ScopeResult) -> None:
+    # -- one scope ---------------------------------------------------------------
+
+    def commit_scope(
+        self,
+        run_id: str,
+        scope: ScopeResult,
+        judged: list[JudgedIdentity],
+        findings: list[Finding],
+        undetermined: dict[str, str],
+    ) -> ScopeDecision:
+        """Fold one scanned scope into history, in one transaction under the scope's lock.
+
+        A scope a later listing already reached (another run committed first) is recorded
+        as observed and superseded: its history is left as the newer run made it."""
+        with self._transaction(scope.connector, scope.scope.id) as session:
+            state = session.get(ScopeStateRow, (scope.connector, scope.scope.id))
+            stored = self._stored_findings(session, scope.connector, scope.scope.id)
+            if state is not None and state.observed_at > scope.observed_at:
+                scope.superseded_by = state.run_id
+                decision = carry_scope(
+                    stored,
+                    f"superseded: run {state.run_id} observed this scope at {state.observed_at.isoformat()}, "
+                    f"after this run's listing began ({scope.observed_at.isoformat()})",
+                )
+            else:
+                decision = reconcile_scope(
+                    run_id,
+                    scope.complete_units(),
+                    judged,
+                    findings,
+                    undetermined,
+                    stored,
+                    self._stored_identities(session, scope.connector, scope.scope.id),
+                    incomplete=_incomplete_units(scope),
+                )
+                if scope.status is UnitStatus.FAILED:  # it saw nothing: it must not hide an older listing
+                    decision = ScopeDecision(decision.findings, decision.inserted, [], [], advances=False)
+            self._write_scope_rows(session, run_id, scope)
+            self._persist(session, run_id, scope.connector, scope.scope.id, decision)
+            if decision.advances:
+                self._advance(session, state, scope, run_id)
+        return decision
+
+    def carry_unscanned(
+        self, run_id: str, connectors: Iterable[str], scanned: set[tuple[str, str]], reasons: dict[str, str]
+    ) -> list[tuple[ScopeResult, ScopeDecision]]:
+        """Scopes of these connectors that history knows (open findings or identities not gone)
+        but this run did not scan: their open findings are carried with the reason, never
+        resolved, and the run names them. ``reasons`` gives a connector's reason (e.g. its
+        discovery failed); the default says how to retire a scope removed on purpose."""
+        carried = []
+        for known in self.known_scopes(connectors):
+            key = (known.connector, known.scope)
+            if key in scanned or known.retired_run is not None or not (known.open_findings or known.identities):
+                continue
+            reason = reasons.get(known.connector) or (
+                "not scanned in this run: not in the configuration; if it was removed on purpose, "
+                f"run `partner-nhi scopes retire {known.connector} {known.scope}`"
+            )
+            scope = ScopeResult(known.connector, Scope(known.connector, known.scope), [], [], not_scanned=reason)
+            with self._transaction(known.connector, known.scope) as session:
+                decision = carry_scope(self._stored_findings(session, known.connector, known.scope), reason)
+                self._write_scope_rows(session, run_id, scope)
+                self._persist(session, run_id, known.connector, known.scope, decision)
+            carried.append((scope, decision))
+        return carried
+
+    def retire_scope(self, connector: str, scope: str, reason: str) -> tuple[str, int]:
+        """Resolve every open finding of a scope removed on purpose, and mark its identities
+        gone, as one recorded action (a run of its own). Returns that run's id and how many
+        findings it resolved."""
+        run_id, now = str(uuid.uuid4()), datetime.now(UTC)
+        note = f"scope retired by an operator: {reason}"
+        with self._transaction(connector, scope) as session:
+            stored = self._stored_findings(session, connector, scope)
+            identities = self._stored_identities(session, connector, scope)
+            if not stored and not identities:
+                raise ConfigError(f"scopes retire: history has no scope {connector}:{scope}")
+            command = f"scopes retire {connector} {scope}"
+            session.add(RunRow(id=run_id, command=command, started=now, finished=now, status="complete"))
+            session.flush()
+            resolved = [row for row in stored.values() if row.status == "open"]
+            _bulk(
+                session,
+                FindingRow,
+                [],
+                [{"id": row.id, "status": "resolved", "resolved_run": run_id} for row in resolved],
+            )
+            _bulk(
+                session,
+                FindingEventRow,
+                [
+                    {"run_id": run_id, "finding_id": row.id, "status": "resolved", "carried": False, "note": note}
+                    for row in resolved
+                ],
+            )
+            table = _table(IdentityRow)
+            session.execute(
+                update(table)
+                .where(table.c.connector == connector, table.c.scope == scope, table.c.gone_run.is_(None))
+                .values(gone_run=run_id)
+            )
+            state = session.get(ScopeStateRow, (connector, scope))
+            state = state or ScopeStateRow(connector=connector, scope=scope, observed_at=now, run_id=run_id)
+            state.observed_at, state.run_id = now, run_id
+            state.retired_run, state.retired_reason = run_id, reason
+            session.add(state)
+        return run_id, len(resolved)
+
+    def known_scopes(self, connectors: Iterable[str] | None = None) -> list[KnownScope]:
+        """Every scope history knows of, with its open findings and identities not gone."""
+        wanted = set(connectors) if connectors is not None else None
+        with Session(self.engine) as session:
+            findings = session.execute(
+                text("SELECT connector, scope, COUNT(*) FROM findings WHERE status = 'open' GROUP BY connector, scope")
+            ).all()
+            identities = session.execute(
+                text(
+                    "SELECT connector, scope, COUNT(*) FROM identities WHERE gone_run IS NULL GROUP BY connector, scope"
+                )
+            ).all()
+            states = {(s.connector, s.scope): s for s in session.exec(select(ScopeStateRow))}
+        open_counts = {(c, s): n for c, s, n in findings}
+        identity_counts = {(c, s): n for c, s, n in identities}
+        keys = sorted(set(open_counts) | set(identity_counts) | set(states))
+        result = []
+        for key in keys:
+            if wanted is not None and key[0] not in wanted:
+                continue
+            state = states.get(key)
+            result.append(
+                KnownScope(
+                    connector=key[0],
+                    scope=key[1],
+                    observed_at=state.observed_at if state else None,
+                    run_id=state.run_id if state else None,
+                    open_findings=open_counts.get(key, 0),
+                    identities=identity_counts.get(key, 0),
+                    retired_run=state.retired_run if state else None,
+                    retired_reason=state.retired_reason if state else None,
+                )
+            )
+        return result
+
+    def _stored_findings(self, session: Session, connector: str, scope: str) -> dict[str, StoredFinding]:
+        table = _table(FindingRow)
+        query = select_columns(table.c.id, table.c.status, table.c.first_seen_run, table.c.units, table.c.record).where(
+            table.c.connector == connector, table.c.scope == scope
+        )
+        return {
+            row.id: StoredFinding(row.id, row.status, row.first_seen_run, list(row.units), row.record)
+            for row in session.execute(query)
+        }
+
+    def _stored_identities(self, session: Session, connector: str, scope: str) -> dict[str, StoredIdentity]:
+        table = _table(IdentityRow)
+        query = select_columns(table.c.identity_id, table.c.units, table.c.gone_run).where(
+            table.c.connector == connector, table.c.scope == scope
+        )
+        return {
+            row.identity_id: StoredIdentity(row.identity_id, list(row.units), row.gone_run is not None)
+            for row in session.execute(query)
+        }
+
+    def _write_scope_rows(self, session: Session, run_id: str, scope: ScopeResult) -> None:
         session.add(
             ScopeRow(
-                run_id=run.id,
+                run_id=run_id,
                 connector=scope.connector,
                 scope=scope.scope.id,
                 status=scope.status.value,
@@ -133,150 +334,124 @@ class Store:
                 identity_count=len(scope.identities),
                 api_calls=scope.api_calls,
                 api_calls_by_operation=scope.api_calls_by_operation,
+                observed_at=None if scope.not_scanned else scope.observed_at,
+                superseded_by=scope.superseded_by,
             )
         )
-        for unit in scope.units:
-            session.add(
-                UnitRow(
-                    run_id=run.id,
-                    connector=scope.connector,
-                    scope=scope.scope.id,
-                    resource_type=unit.resource_type,
-                    status=unit.status.value,
-                    error=unit.error,
-                    error_kind=unit.error_kind.value if unit.error_kind else None,
-                    notes=list(unit.notes),
-                )
+        _bulk(
+            session,
+            UnitRow,
+            [
+                {
+                    "run_id": run_id,
+                    "connector": scope.connector,
+                    "scope": scope.scope.id,
+                    "resource_type": unit.resource_type,
+                    "status": unit.status.value,
+                    "error": unit.error,
+                    "error_kind": unit.error_kind.value if unit.error_kind else None,
+                    "notes": list(unit.notes),
+                }
+                for unit in scope.units
+            ],
+        )
+
+    def _persist(self, session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision) -> None:
+        self._persist_identities(session, run_id, connector, scope, decision)
+        inserts, seen, resolutions, events = [], [], [], []
+        for finding in decision.findings:
+            events.append(
+                {
+                    "run_id": run_id,
+                    "finding_id": finding.id,
+                    "status": finding.status,
+                    "carried": finding.carried,
+                    "note": finding.evidence.get("not_re_evaluated") if finding.carried else None,
+                }
             )
-
-    def _reconcile_identities(self, session: Session, run: RunResult, scope: ScopeResult) -> None:
-        judged = {
-            j.identity.id: j
-            for j in run.identities
-            if j.connector == scope.connector and j.identity.scope == scope.scope.id
-        }
-        complete = scope.complete_units()
-        table = SQLModel.metadata.tables[str(IdentityRow.__tablename__)]
-        existing = {
-            row.identity_id: row
-            for row in session.execute(
-                select(table.c.id, table.c.identity_id, table.c.source, table.c.gone_run).where(
-                    table.c.connector == scope.connector, table.c.scope == scope.scope.id
-                )
-            )
-        }
-        inserts, updates = [], []
-        for identity_id, judgement in judged.items():
-            identity, who = judgement.identity, judgement.attribution
-            values = {
-                "kind": identity.kind,
-                "name": identity.name,
-                "source": identity.source,
-                "partner": who.partner.id if who.partner else None,
-                "owner": who.owner.id if who.owner else None,
-                "enabled": identity.enabled,
-                "last_seen_run": run.id,
-                "gone_run": None,
-                "record": identity.model_dump(mode="json"),
-            }
-            if identity_id in existing:
-                updates.append({"id": existing[identity_id].id, **values})
-            else:
-                inserts.append(
-                    {
-                        **values,
-                        "connector": scope.connector,
-                        "scope": scope.scope.id,
-                        "identity_id": identity_id,
-                        "provider": identity.provider,
-                        "first_seen_run": run.id,
-                    }
-                )
-        gone = [  # only a complete listing says an identity is gone
-            {"id": row.id, "gone_run": run.id}
-            for identity_id, row in existing.items()
-            if identity_id not in judged and row.gone_run is None and row.source in complete
-        ]
-        _bulk(session, IdentityRow, inserts, updates, gone)
-
-    def _reconcile_findings(self, session: Session, run: RunResult) -> None:
-        scanned = {(s.connector, s.scope.id): s for s in run.scopes}
-        present = {(j.connector, j.identity.scope, j.identity.id) for j in run.identities}
-        current = {f.id: f for f in run.findings}
-        table = SQLModel.metadata.tables[str(FindingRow.__tablename__)]
-        previous: dict[str, Any] = {}  # every finding ever recorded in the scanned scopes
-        for connector, scope_id in scanned:
-            query = table.select().where(table.c.connector == connector, table.c.scope == scope_id)
-            previous.update((row.id, row) for row in session.execute(query))
-
-        inserts, updates, events = [], [], []
-        for finding in run.findings:
-            row = previous.get(finding.id)
-            if row is not None and row.status == "open":
-                finding.status, finding.first_seen_run = "open", row.first_seen_run
-            else:
-                finding.status, finding.first_seen_run = "new", run.id
+            if finding.carried:
+                continue  # not observed: its row stays as the last observation left it
             values = {
                 "id": finding.id,
                 "severity": finding.severity.value,
                 "partner": finding.partner,
                 "owner": finding.owner,
-                "status": "open",
-                "first_seen_run": finding.first_seen_run,
-                "last_seen_run": run.id,
-                "resolved_run": None,
+                "status": "resolved" if finding.status == "resolved" else "open",
+                "first_seen_run": finding.first_seen_run or run_id,
+                "last_seen_run": run_id,
+                "resolved_run": run_id if finding.status == "resolved" else None,
                 "units": finding.units,
                 "record": finding.model_dump(mode="json"),
             }
-            if row is None:
+            if finding.id in decision.inserted:
                 inserts.append(
-                    {
-                        **values,
+                    values
+                    | {
                         "rule": finding.rule,
-                        "connector": finding.connector,
-                        "scope": finding.scope,
+                        "connector": connector,
+                        "scope": scope,
                         "identity_id": finding.identity,
                         "credential_id": finding.credential,
                     }
                 )
+            elif finding.status == "resolved":  # keep the record of its last observation
+                resolutions.append({"id": finding.id, "status": "resolved", "resolved_run": run_id})
             else:
-                updates.append(values)
-            events.append({"run_id": run.id, "finding_id": finding.id, "status": finding.status, "carried": False})
+                seen.append(values)
+        _bulk(session, FindingRow, inserts, seen, resolutions)
+        _bulk(session, FindingEventRow, events)
 
-        carried = []
-        for row in previous.values():
-            if row.status != "open" or row.id in current:
-                continue
-            scope = scanned[(row.connector, row.scope)]
-            fate = fate_of_absent_finding(
-                row.units,
-                identity_present=(row.connector, row.scope, row.identity_id) in present,
-                undetermined=row.id in run.undetermined,
-                complete_units=scope.complete_units(),
+    def _persist_identities(
+        self, session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision
+    ) -> None:
+        table = _table(IdentityRow)
+        existing = {
+            row.identity_id: row.id
+            for row in session.execute(
+                select_columns(table.c.id, table.c.identity_id).where(
+                    table.c.connector == connector, table.c.scope == scope
+                )
             )
-            finding = Finding.model_validate(row.record)
-            finding.first_seen_run = row.first_seen_run
-            if fate is Fate.RESOLVED:
-                finding.status, finding.carried = "resolved", False
+        }
+        inserts, updates = [], []
+        for judged in decision.identities:
+            identity, who = judged.identity, judged.attribution
+            values = {
+                "kind": identity.kind,
+                "name": identity.name,
+                "source": identity.source,
+                "units": list(identity.units),
+                "partner": who.partner.id if who.partner else None,
+                "owner": who.owner.id if who.owner else None,
+                "enabled": identity.enabled,
+                "last_seen_run": run_id,
+                "gone_run": None,
+                "record": identity.model_dump(mode="json"),
+            }
+            if identity.id in existing:
+                updates.append({"id": existing[identity.id], **values})
             else:
-                finding.status, finding.carried = "open", True
-                why = run.undetermined.get(row.id) if fate is Fate.UNDETERMINED else None
-                finding.evidence = {**finding.evidence, "not_re_evaluated": why or _carried_reason(scope, row.units)}
-            carried.append(
-                {
-                    "id": row.id,
-                    "status": "resolved" if fate is Fate.RESOLVED else "open",
-                    "resolved_run": run.id if fate is Fate.RESOLVED else None,
-                    "last_seen_run": run.id,
-                    "record": finding.model_dump(mode="json"),
-                }
-            )
-            events.append(
-                {"run_id": run.id, "finding_id": row.id, "status": finding.status, "carried": finding.carried}
-            )
-            run.findings.append(finding)
-        _bulk(session, FindingRow, inserts, updates, carried)
-        _bulk(session, FindingEventRow, events, [], [])
+                inserts.append(
+                    values
+                    | {
+                        "connector": connector,
+                        "scope": scope,
+                        "identity_id": identity.id,
+                        "provider": identity.provider,
+                        "first_seen_run": run_id,
+                    }
+                )
+        gone = [{"id": existing[i], "gone_run": run_id} for i in decision.gone if i in existing]
+        _bulk(session, IdentityRow, inserts, updates, gone)
+
+    def _advance(self, session: Session, state: ScopeStateRow | None, scope: ScopeResult, run_id: str) -> None:
+        """This observation is now the scope's latest; scanning a retired scope again revives it."""
+        state = state or ScopeStateRow(
+            connector=scope.connector, scope=scope.scope.id, observed_at=scope.observed_at, run_id=run_id
+        )
+        state.observed_at, state.run_id = scope.observed_at, run_id
+        state.retired_run = state.retired_reason = None
+        session.add(state)
 
     # -- queries ---------------------------------------------------------------
 
@@ -310,13 +485,17 @@ class Store:
                 for row, event in session.exec(joined):
                     finding = Finding.model_validate(row.record)
                     finding.status, finding.carried = event.status, event.carried
+                    if event.note:
+                        finding.evidence = {**finding.evidence, "not_re_evaluated": event.note}
                     result.append(finding)
             else:
                 if status in ("open", "resolved"):
                     filters.append(FindingRow.status == status)
-                result = [
-                    Finding.model_validate(row.record) for row in session.exec(select(FindingRow).where(*filters))
-                ]
+                result = []
+                for row in session.exec(select(FindingRow).where(*filters)):
+                    finding = Finding.model_validate(row.record)
+                    finding.status = row.status
+                    result.append(finding)
             if status == "new" or (run_id and status):
                 result = [f for f in result if f.status == status]
         return sorted(result, key=lambda f: (-f.severity.rank, f.rule, f.identity))
@@ -338,6 +517,10 @@ class Store:
             return row.id if row else None
 
 
+def _table(model: type[SQLModel]) -> Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
 def _bulk(session: Session, table: type[SQLModel], inserts: list[Any], *updates: list[Any]) -> None:
     """Write many rows at once (executemany): per-row ORM objects cost ~1 ms each."""
     if inserts:
@@ -347,8 +530,9 @@ def _bulk(session: Session, table: type[SQLModel], inserts: list[Any], *updates:
             session.execute(update(table), batch)
 
 
-def _carried_reason(scope: ScopeResult, units: list[str]) -> str:
-    incomplete = [u for u in scope.units if u.resource_type in units and u.status.value != "complete"]
-    if incomplete:
-        return "; ".join(f"{u.resource_type} {u.status.value}: {u.error or 'no detail'}" for u in incomplete)
-    return "coverage incomplete in this run"
+def _incomplete_units(scope: ScopeResult) -> dict[str, str]:
+    return {
+        u.resource_type: f"{u.resource_type} {u.status.value}: {u.error or 'no detail'}"
+        for u in scope.units
+        if u.status is not UnitStatus.COMPLETE
+    }

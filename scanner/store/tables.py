@@ -17,6 +17,7 @@ class RunRow(SQLModel, table=True):
     started: datetime
     finished: datetime | None = None
     status: str = "running"  # running | complete | partial | failed
+    error: str | None = None  # why a run failed as a whole (internal error, interrupted)
 
 
 class UnitRow(SQLModel, table=True):
@@ -49,6 +50,21 @@ class ScopeRow(SQLModel, table=True):
     identity_count: int = 0
     api_calls: int = 0
     api_calls_by_operation: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    observed_at: datetime | None = None  # when this run's listing of the scope began
+    superseded_by: str | None = None  # a run that had observed the scope later committed first
+
+
+class ScopeStateRow(SQLModel, table=True):
+    """Per scope: the latest observation folded into history, and whether it was retired."""
+
+    __tablename__ = "scope_states"
+
+    connector: str = Field(primary_key=True)
+    scope: str = Field(primary_key=True)
+    observed_at: datetime
+    run_id: str
+    retired_run: str | None = None  # `partner-nhi scopes retire`: its findings resolved on purpose
+    retired_reason: str | None = None
 
 
 class IdentityRow(SQLModel, table=True):
@@ -65,6 +81,7 @@ class IdentityRow(SQLModel, table=True):
     kind: str
     name: str
     source: str
+    units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # Identity.units
     partner: str | None = Field(default=None, index=True)
     owner: str | None = Field(default=None, index=True)
     enabled: bool = True
@@ -111,3 +128,4 @@ class FindingEventRow(SQLModel, table=True):
     finding_id: str
     status: str
     carried: bool = False  # not re-evaluated: its coverage was incomplete in this run
+    note: str | None = None  # why it was carried, or what resolved it when no listing did

@@ -18,7 +18,7 @@ from partner_nhi.records import CredentialKind
 def collect(moto: Moto, **settings: object) -> tuple[list, UnitRecorder, CallCounter]:  # type: ignore[type-arg]
     connector = AwsConnector(moto.settings(**settings))
     recorder, calls = UnitRecorder(connector, RetryPolicy(2, 0.01, 0.02)), CallCounter()
-    [scope] = connector.scopes()
+    [scope] = [*connector.scopes(), *connector.discover()]
     return connector.collect(scope, recorder, calls), recorder, calls
 
 
@@ -115,7 +115,8 @@ def test_multi_account_through_assume_role(moto: Moto) -> None:
 
 def test_no_accounts_configured_scans_the_callers_account(moto: Moto) -> None:
     connector = AwsConnector(moto.settings())
-    assert [s.id for s in connector.scopes()] == ["123456789012"]
+    assert connector.scopes() == []  # nothing configured
+    assert [s.id for s in connector.discover()] == ["123456789012"]
 
 
 def test_organization_discovery(moto: Moto) -> None:
@@ -125,6 +126,6 @@ def test_organization_discovery(moto: Moto) -> None:
     orgs.create_organization(FeatureSet="ALL")
     orgs.create_account(AccountName="acme-sandbox", Email="sandbox@example.com")
     connector = AwsConnector(moto.settings(organization={"enabled": True, "role_name": "auditor"}))
-    scopes = connector.scopes()
+    scopes = connector.discover()
     assert len(scopes) == 2
     assert all(s.settings["role_arn"] == f"arn:aws:iam::{s.id}:role/auditor" for s in scopes)

@@ -226,7 +226,8 @@ def test_discovers_projects_under_an_organisation():
     )
     with running(estate) as emulators:
         settings = emulators.settings(projects=["pinned"], parent="organizations/1")
-        scopes = GcpConnector(settings).scopes()
+        connector = GcpConnector(settings)
+        scopes = [*connector.scopes(), *connector.discover()]
     assert [s.id for s in scopes] == ["pinned", "top", "nested", "deeper"]
 
 
@@ -234,7 +235,7 @@ def test_read_only_and_no_key_material(emulators, collect):
     estate_settings = emulators.settings(parent="organizations/1")
     emulators.iam.estate.projects[0].parent = "organizations/1"
     connector = GcpConnector(estate_settings)
-    for scope in connector.scopes():
+    for scope in [*connector.scopes(), *connector.discover()]:
         collect(estate_settings, scope.id)
     assert set(emulators.iam.methods) == {"ListServiceAccounts", "ListServiceAccountKeys"}
     key_requests = [r for m, r in emulators.iam.requests if m == "ListServiceAccountKeys"]

@@ -57,6 +57,7 @@ def credential(
     created: float | None = 10,
     used: float | str | None = 1,
     expires: float | None = None,
+    source: str = "keys",
 ) -> Credential:
     last_used = (
         LastUse.unknown()
@@ -72,7 +73,7 @@ def credential(
         created=days_ago(created) if created is not None else None,
         expires=(NOW + timedelta(days=expires)) if expires is not None else None,
         last_used=last_used,
-        source="keys",
+        source=source,
     )
 
 

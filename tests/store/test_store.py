@@ -17,6 +17,7 @@ from helpers.builders import sample_registry
 from helpers.moto import Moto
 from helpers.scan import scan
 from partner_nhi.config import Settings
+from partner_nhi.history import ScopeDecision
 from partner_nhi.results import RunResult
 from partner_nhi.store import FindingEventRow, FindingRow, Store
 from partner_nhi.store.tables import IdentityRow, RunRow
@@ -160,8 +161,9 @@ def test_migrations_build_exactly_the_models_schema(
         assert again.latest_run_id() is None
 
 
-def synthetic_run(count: int, listed: bool) -> RunResult:
-    """A run of one complete AWS scope: ``count`` users with a stale key each, or none of them."""
+def commit_synthetic_scope(store: Store, count: int, listed: bool) -> ScopeDecision:
+    """One complete AWS scope of ``count`` users with a stale key each (or, unlisted, none of them),
+    judged and committed as its own run."""
     from datetime import UTC, datetime
 
     from helpers.builders import credential, identity
@@ -172,28 +174,29 @@ def synthetic_run(count: int, listed: bool) -> RunResult:
     from partner_nhi.results import ScopeResult
 
     identities = [
-        identity(f"svc-{n}", source="principals", credentials=(credential(f"AKIA{n:016d}", used=200, created=20),))
+        identity(f"svc-{n}", credentials=(credential(f"AKIA{n:016d}", used=200, created=20),))
         for n in range(count if listed else 0)
     ]
     units = [UnitOutcome("principals", UnitStatus.COMPLETE), UnitOutcome("keys", UnitStatus.COMPLETE)]
     scope = ScopeResult("aws", Scope("aws", "1"), units, identities)
-    run = RunResult(id=str(uuid.uuid4()), command="test", started=datetime.now(UTC), scopes=[scope])
-    _judge(run, scope, Attributor(sample_registry()), Settings(), datetime.now(UTC))
-    run.finished = datetime.now(UTC)
-    return run
+    run = RunResult(id=str(uuid.uuid4()), command="test", started=datetime.now(UTC))
+    store.begin_run(run)
+    judged, findings, undetermined = _judge(scope, Attributor(sample_registry()), Settings(), datetime.now(UTC), set())
+    decision = store.commit_scope(run.id, scope, judged, findings, undetermined)
+    run.scopes.append(scope)
+    store.finish_run(run)
+    return decision
 
 
 def test_reconciliation_scales_past_sql_parameter_limits(tmp_path: Path) -> None:
     with Store(f"sqlite:///{tmp_path}/big.db") as store:
-        first = synthetic_run(33_000, listed=True)  # SQLite binds at most 32,766 parameters a statement
-        store.begin_run(first)
-        store.commit_run(first)
+        first = commit_synthetic_scope(store, 33_000, listed=True)  # SQLite binds at most 32,766 parameters
         assert len(first.findings) == 33_000 and {f.status for f in first.findings} == {"new"}
-        second = synthetic_run(33_000, listed=False)  # a complete listing without them: all gone
-        store.begin_run(second)
-        store.commit_run(second)
+        second = commit_synthetic_scope(store, 33_000, listed=False)  # a complete listing without them: gone
         assert len(second.findings) == 33_000 and {f.status for f in second.findings} == {"resolved"}
-        assert len(store.findings(run_id=second.id, status="resolved")) == 33_000
+        assert len(second.gone) == 33_000
+        latest = store.latest_run_id()
+        assert latest is not None and len(store.findings(run_id=latest, status="resolved")) == 33_000
 
 
 def test_upgrading_an_older_schema_keeps_history(tmp_path: Path, moto: Moto) -> None:

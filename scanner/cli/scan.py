@@ -1,19 +1,11 @@
-"""The ``partner-nhi`` command line.
-
-Exit codes (documented in the README): 0 the scan completed and nothing is at or
-above ``--fail-on``; 1 findings at or above ``--fail-on`` (``sweep``: something the
-partner holds is still active); 2 bad input (config, registry, arguments);
-3 the scan was partial or failed. When several apply, the highest wins.
-"""
+"""Commands that scan: ``scan``, ``demo`` and ``sweep``."""
 
 from __future__ import annotations
 
 import json
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from enum import StrEnum
+from contextlib import ExitStack
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,92 +15,37 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from partner_nhi import __version__, logs
+from partner_nhi import logs
+from partner_nhi.cli.app import (
+    EXIT_FINDINGS,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    app,
+    err,
+    exit_codes_for_errors,
+)
+from partner_nhi.cli.options import (
+    ConfigOption,
+    ConnectorOption,
+    DbOption,
+    FailOnOption,
+    Format,
+    FormatOption,
+    OutputOption,
+    RegistryOption,
+    VerboseOption,
+)
 from partner_nhi.config import Settings, load_settings
 from partner_nhi.connector import connector_names, load_connector
 from partner_nhi.engine import ScanRequest, run_scan
-from partner_nhi.errors import ConfigError, PartnerNhiError
+from partner_nhi.errors import ConfigError
 from partner_nhi.outputs import render
-from partner_nhi.outputs.render import findings_csv, findings_table, print_report
-from partner_nhi.registry import Registry, json_schema, load_registry
+from partner_nhi.outputs.render import print_report
+from partner_nhi.registry import Registry, load_registry
 from partner_nhi.results import RunResult, ScopeResult
 from partner_nhi.rules.model import Severity
 from partner_nhi.store import Store
 from partner_nhi.sweep import sweep_report
-
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
-
-app = typer.Typer(
-    name="partner-nhi",
-    help="Find the non-human identities partners hold in your clouds, who answers for each, "
-    "and which are orphaned, stale, unrotated or expiring.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-registry_app = typer.Typer(help="Validate the partner/owner registry or print its JSON Schema.", no_args_is_help=True)
-app.add_typer(registry_app, name="registry")
-
-err = Console(stderr=True)
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    ocsf = "ocsf"
-
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="YAML configuration file.", envvar="PARTNER_NHI_CONFIG")
-]
-RegistryOption = Annotated[
-    Path | None, typer.Option("--registry", "-r", help="Registry YAML (overrides the config's).")
-]
-ConnectorOption = Annotated[
-    list[str] | None, typer.Option("--connector", help="Connector(s) to run; default: those configured, else aws.")
-]
-FormatOption = Annotated[
-    Format | None, typer.Option("--format", "-f", help="Default: table on a terminal, json otherwise.")
-]
-OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")]
-DbOption = Annotated[
-    str | None, typer.Option("--db", help="SQLAlchemy URL of the store (default sqlite:///partner-nhi.db).")
-]
-FailOnOption = Annotated[
-    Severity | None, typer.Option("--fail-on", help="Exit 1 when a current finding is at or above this.")
-]
-VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")]
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"partner-nhi {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
-    ] = False,
-) -> None:
-    """partner-nhi."""
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-@contextmanager
-def _exit_codes_for_errors() -> Iterator[None]:
-    """Bad input exits 2; any other error partner-nhi raises on purpose means the scan did not complete: 3."""
-    try:
-        yield
-    except ConfigError as exc:
-        raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    except PartnerNhiError as exc:
-        raise _fail(str(exc), EXIT_INCOMPLETE) from None
 
 
 def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
@@ -120,7 +57,7 @@ def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registr
 
 
 def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
-    names = requested or sorted(settings.connectors) or ["aws"]
+    names = list(dict.fromkeys(requested or sorted(settings.connectors) or ["aws"]))
     installed = connector_names()
     for name in names:
         if name not in installed:
@@ -139,11 +76,11 @@ def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
         def report(message: str, scope: ScopeResult | None) -> None:
             if scope is not None:
                 err.print(
-                    f"  {message}: {scope.status.value}, "
+                    f"  {escape(message)}: {scope.status.value}, "
                     f"{len(scope.identities)} identities, {scope.api_calls} API calls"
                 )
             else:
-                bar.update(task, description=message)
+                bar.update(task, description=escape(message))
 
         return run_scan(request, store, progress=report)
 
@@ -171,13 +108,7 @@ def _exit_code(run: RunResult, fail_on: Severity | None) -> int:
     return EXIT_OK
 
 
-def _run(
-    command: str,
-    settings: Settings,
-    registry: Registry,
-    names: list[str],
-    db: str | None,
-) -> RunResult:
+def _run(command: str, settings: Settings, registry: Registry, names: list[str], db: str | None) -> RunResult:
     with Store(db or settings.database) as store:
         return _progress_scan(ScanRequest(settings, registry, names, command=command), store)
 
@@ -195,7 +126,7 @@ def scan(
 ) -> None:
     """Scan the configured accounts, tenants and projects; store the history; report."""
     logs.configure(verbose)
-    with _exit_codes_for_errors():
+    with exit_codes_for_errors():
         settings, loaded = _load(config, registry)
         run = _run("scan", settings, loaded, _connectors(settings, connector), db)
     _emit(run, format, output)
@@ -228,10 +159,8 @@ def demo(
         settings = Settings(connectors=estates, retry={"attempts": 3, "initial_delay": 0.2, "max_delay": 2})
         if db is None:
             db = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/demo.db"
-        try:
+        with exit_codes_for_errors():
             run = _run("demo", settings, load_registry(registry_file), sorted(estates), db)
-        except PartnerNhiError as exc:
-            raise _fail(str(exc), EXIT_INCOMPLETE) from None
     err.print(f"demo registry: {registry_file}")
     _emit(run, format, output)
     raise typer.Exit(_exit_code(run, None))
@@ -253,7 +182,7 @@ def sweep(
     Exits 1 while anything of the partner is still active: a gate for offboarding.
     """
     logs.configure(verbose)
-    with _exit_codes_for_errors():
+    with exit_codes_for_errors():
         settings, loaded = _load(config, registry)
         if loaded.partner(partner) is None:
             raise ConfigError(f"--partner: {partner!r} is not in the registry")
@@ -264,11 +193,12 @@ def sweep(
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:
         console = Console()
         console.print(
-            f"[bold]{partner}[/]: {report['active']} active of {len(report['holdings'])} held; run {run.status}"
+            f"[bold]{escape(partner)}[/]: {report['active']} active of {len(report['holdings'])} held; run {run.status}"
         )
         for item in report["holdings"]:
             console.print(
-                f"- {item['provider']}:{item['name']} ({item['kind']}, {'active' if item['active'] else 'inactive'})"
+                f"- {item['provider']}:{item['name']} ({item['kind']}, {'active' if item['active'] else 'inactive'})",
+                markup=False,
             )
             for step in item["revocation"]:
                 console.print(f"    {step}", highlight=False, markup=False)
@@ -279,54 +209,3 @@ def sweep(
     if run.status != "complete":
         raise typer.Exit(EXIT_INCOMPLETE)
     raise typer.Exit(EXIT_FINDINGS if report["active"] else EXIT_OK)
-
-
-@app.command()
-def findings(
-    db: DbOption = None,
-    config: ConfigOption = None,
-    partner: Annotated[str | None, typer.Option(help="Only this partner's.")] = None,
-    owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None,
-    rule: Annotated[str | None, typer.Option(help="Only this rule's.")] = None,
-    status: Annotated[str | None, typer.Option(help="new, open or resolved.")] = None,
-    run: Annotated[
-        str | None, typer.Option("--run", help="As this run recorded them ('latest' for the last run).")
-    ] = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="table, json or csv.")] = None,
-) -> None:
-    """Query the stored history of findings."""
-    with _exit_codes_for_errors():
-        settings = load_settings(config)
-        with Store(db or settings.database) as store:
-            run_id = store.latest_run_id() if run == "latest" else run
-            found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
-    chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
-    if chosen is Format.json:
-        sys.stdout.write(json.dumps([f.model_dump(mode="json", exclude={"units"}) for f in found], indent=2) + "\n")
-    elif chosen is Format.csv:
-        sys.stdout.write(findings_csv([f.model_dump(mode="json") for f in found]))
-    else:
-        Console().print(findings_table(found, f"{len(found)} findings"))
-
-
-@registry_app.command("validate")
-def registry_validate(path: Annotated[Path, typer.Argument(help="The registry YAML file.")]) -> None:
-    """Report every error with file, line and field; exit 2 if there is any."""
-    try:
-        loaded = load_registry(path)
-    except ConfigError as exc:
-        raise _fail(str(exc), EXIT_BAD_INPUT) from None
-    typer.echo(
-        f"{path}: valid: {len(loaded.owners)} owners, {len(loaded.partners)} partners, "
-        f"{len(loaded.assignments)} assignments"
-    )
-
-
-@registry_app.command("schema")
-def registry_schema() -> None:
-    """Print the registry's JSON Schema (for editors)."""
-    typer.echo(json.dumps(json_schema(), indent=2, sort_keys=True))
-
-
-def main() -> None:
-    app()

@@ -1,0 +1,34 @@
+"""Everything a connector may use of the core: its whole public surface for connector authors.
+
+A connector imports from here (and from ``partner_nhi.connectors`` for code shared between
+connectors), never from the core's other modules: the engine, store, rules and outputs may
+change without a connector noticing. A test holds every connector to this.
+
+A connector subclasses :class:`Connector`, lists :meth:`~Connector.scopes` (and, through an
+API, :meth:`~Connector.discover`), fetches each resource type through :class:`Units`
+(``fetch``, ``fetch_each``), turns every raw record into an :class:`Identity` or
+:class:`Credential` through :meth:`Units.transform` (raising :class:`MalformedRecord`, or
+simply a ``KeyError``, for a record it cannot read), and maps SDK errors to
+:class:`ErrorKind` in :meth:`~Connector.classify`.
+"""
+
+from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units, UnitStatus
+from partner_nhi.errors import ConfigError, MalformedRecord
+from partner_nhi.records import Affiliation, Credential, CredentialKind, Identity, LastUse, utc
+
+__all__ = [
+    "Affiliation",
+    "CallCounter",
+    "ConfigError",
+    "Connector",
+    "Credential",
+    "CredentialKind",
+    "ErrorKind",
+    "Identity",
+    "LastUse",
+    "MalformedRecord",
+    "Scope",
+    "UnitStatus",
+    "Units",
+    "utc",
+]
