@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 
+from helpers.databases import database_url, postgres_server, postgres_url
+
+__all__ = ["database_url", "postgres_server", "postgres_url"]  # fixtures every test may use
+
 # Set before any SDK is imported: a real credential chain must never be found.
 _DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

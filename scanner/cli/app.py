@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,12 +70,8 @@ def main() -> NoReturn:
     130, and an unexpected error one line and 3 (its traceback only with ``-v``)."""
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Abort:  # Ctrl-C: click turns KeyboardInterrupt into Abort
-        err.print("interrupted", highlight=False)
-        code = EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        err.print("interrupted", highlight=False)
-        code = EXIT_INTERRUPTED
+    except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort, typer into 130
+        _exit_now(EXIT_INTERRUPTED)
     except click.exceptions.ClickException as exc:
         exc.show()
         code = EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code
@@ -84,4 +81,15 @@ def main() -> NoReturn:
         message = f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)"
         err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         code = EXIT_INCOMPLETE
+    if code == EXIT_INTERRUPTED:
+        _exit_now(EXIT_INTERRUPTED)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """After Ctrl-C the run is already recorded as interrupted; a worker may still be inside an
+    SDK call (with its own long timeout), and the interpreter would wait for it: do not."""
+    err.print("interrupted", highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

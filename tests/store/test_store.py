@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, text
 from sqlmodel import Session, select
 
 from helpers.builders import sample_registry
@@ -65,45 +62,6 @@ def test_a_finding_that_returns_is_new_again(moto: Moto, tmp_path: Path) -> None
     again = next(f for f in third.findings if f.id == orphan.id)
     assert again.status == "new" and again.first_seen_run == third.id
     assert [f.status for f in store.findings(run_id=second.id) if f.id == orphan.id] == ["resolved"]
-
-
-@pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """PARTNER_NHI_TEST_POSTGRES_URL, else a server on 127.0.0.1:5432, else an embedded one (pgserver)."""
-    configured = os.environ.get("PARTNER_NHI_TEST_POSTGRES_URL")
-    if configured:
-        yield configured
-        return
-    local = "postgresql://postgres@127.0.0.1:5432/test"
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            pass
-        yield local
-        return
-    except OSError:
-        pass
-    import pgserver
-
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-
-
-@pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A fresh database on that server for one test."""
-    name = f"partner_nhi_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(make_url(postgres_server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_server).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])

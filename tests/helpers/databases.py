@@ -1,0 +1,106 @@
+"""Databases for tests: a PostgreSQL database per test, and faults injected at the database
+itself (a trigger that refuses writes), so the store's error paths run as they would on a
+full disk or a lost connection, without patching partner-nhi."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """PARTNER_NHI_TEST_POSTGRES_URL, else a server on 127.0.0.1:5432, else an embedded one (pgserver)."""
+    configured = os.environ.get("PARTNER_NHI_TEST_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    local = "postgresql://postgres@127.0.0.1:5432/test"
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            pass
+        yield local
+        return
+    except OSError:
+        pass
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh database on that server for one test."""
+    name = f"partner_nhi_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(postgres_server).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(postgres_server).set(drivername="postgresql+psycopg", database=name).render_as_string(False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """The store's URL on each backend in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/store.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def _trigger_sql(dialect: str, table: str, message: str) -> tuple[list[str], list[str]]:
+    """The statements that install and remove a trigger refusing INSERTs into ``table``."""
+    if dialect == "sqlite":
+        body = f"SELECT RAISE(ABORT, '{message}')"
+        return [f"CREATE TRIGGER refuse_writes BEFORE INSERT ON {table} BEGIN {body}; END"], [
+            "DROP TRIGGER refuse_writes"
+        ]
+    function = f"CREATE FUNCTION refuse_writes() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+    return (
+        [
+            f"{function} LANGUAGE plpgsql",
+            f"CREATE TRIGGER refuse_writes BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_writes()",
+        ],
+        [f"DROP TRIGGER refuse_writes ON {table}", "DROP FUNCTION refuse_writes()"],
+    )
+
+
+@contextmanager
+def refusing_writes(url: str, table: str, message: str = "disk full") -> Iterator[None]:
+    """While inside, every INSERT into ``table`` fails in the database, as a full disk would."""
+    engine = create_engine(url)
+    install, remove = _trigger_sql(engine.dialect.name, table, message)
+    with engine.begin() as connection:
+        for statement in install:
+            connection.execute(text(statement))
+    try:
+        yield
+    finally:
+        with engine.begin() as connection:
+            for statement in remove:
+                connection.execute(text(statement))
+        engine.dispose()
+
+
+def run_rows(url: str) -> list[tuple[str, str, str | None]]:
+    """(id, status, error) of every stored run, oldest first."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, status, error FROM runs ORDER BY started")).all()
+    finally:
+        engine.dispose()
+    return [(row[0], row[1], row[2]) for row in rows]
