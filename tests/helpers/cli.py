@@ -23,10 +23,7 @@ def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> Outcome:
     stdout, stderr = io.StringIO(), io.StringIO()
     monkeypatch.setattr(sys, "argv", ["partner-nhi", *args])
     monkeypatch.setattr(sys, "stdout", stdout)
-    monkeypatch.setattr(sys, "stderr", stderr)
-    from partner_nhi.cli.app import err
-
-    monkeypatch.setattr(err, "file", stderr)
+    monkeypatch.setattr(sys, "stderr", stderr)  # the CLI's consoles resolve sys.stderr as they write
     with pytest.raises(SystemExit) as exited:
         main()
     code = exited.value.code
