@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from partner_nhi.errors import ConfigError
 from partner_nhi.records import Identity
+from partner_nhi.revocation import RevocationStep
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -144,9 +145,10 @@ class Connector(ABC):
         """Map an SDK exception to the taxonomy."""
 
     @classmethod
-    def revocation_steps(cls, identity: Identity) -> list[str]:
-        """What a human runs to cut this identity off (partner-nhi itself never changes anything)."""
-        return [f"disable, then delete, {identity.kind} {identity.id}"]
+    def revocation_steps(cls, identity: Identity) -> list[RevocationStep]:
+        """What a human runs, in order, to cut this identity off (partner-nhi itself never
+        changes anything). Empty when the connector knows no command for this kind."""
+        return []
 
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]] | None:

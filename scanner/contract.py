@@ -9,12 +9,14 @@ API, :meth:`~Connector.discover`), fetches each resource type through :class:`Un
 (``fetch``, ``fetch_each``), turns every raw record into an :class:`Identity` or
 :class:`Credential` through :meth:`Units.transform` (raising :class:`MalformedRecord`, or
 simply a ``KeyError``, for a record it cannot read), and maps SDK errors to
-:class:`ErrorKind` in :meth:`~Connector.classify`.
+:class:`ErrorKind` in :meth:`~Connector.classify`. For the offboarding sweep it says, as
+:class:`RevocationStep` values, how each kind of holding is revoked.
 """
 
 from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units, UnitStatus
 from partner_nhi.errors import ConfigError, MalformedRecord
 from partner_nhi.records import Affiliation, Credential, CredentialKind, Identity, LastUse, utc
+from partner_nhi.revocation import RevocationStep
 
 __all__ = [
     "Affiliation",
@@ -27,6 +29,7 @@ __all__ = [
     "Identity",
     "LastUse",
     "MalformedRecord",
+    "RevocationStep",
     "Scope",
     "UnitStatus",
     "Units",

@@ -19,7 +19,8 @@ def sweep_report(run: RunResult, partner: str, connectors: Mapping[str, type[Con
         identity = judged.identity
         entry = identity_entry(judged)
         entry["active"] = identity.enabled
-        entry["revocation"] = connectors[judged.connector].revocation_steps(identity) if identity.enabled else []
+        steps = connectors[judged.connector].revocation_steps(identity) if identity.enabled else []
+        entry["revocation"] = [step.model_dump(mode="json") for step in steps]
         entry["findings"] = [f.id for f in run.findings if f.identity == identity.id and f.status != "resolved"]
         holdings.append(entry)
     holdings.sort(key=lambda h: (not h["active"], h["provider"], h["name"]))

@@ -26,7 +26,7 @@ from partner_nhi.connectors.aws.user_credentials import (
     list_signing_certificates,
     list_ssh_public_keys,
 )
-from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, Scope, Units
+from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, RevocationStep, Scope, Units
 
 
 class AwsConnector(Connector):
@@ -162,7 +162,7 @@ class AwsConnector(Connector):
         return found
 
     @classmethod
-    def revocation_steps(cls, identity: Identity) -> list[str]:
+    def revocation_steps(cls, identity: Identity) -> list[RevocationStep]:
         return revocation_steps(identity)
 
     @classmethod

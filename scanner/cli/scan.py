@@ -201,7 +201,7 @@ def sweep(
                 markup=False,
             )
             for step in item["revocation"]:
-                console.print(f"    {step}", highlight=False, markup=False)
+                console.print(f"    {step['command']}", highlight=False, markup=False)
     elif output is not None:
         output.write_text(text, encoding="utf-8")
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -175,8 +176,11 @@ def test_sweep_lists_partner_holdings_and_gates(tmp_path: Path, estate: str, mot
     report = json.loads(result.output)
     assert report["active"] == 1 and [h["name"] for h in report["holdings"]] == ["acme-sync"]
     assert any(
-        "update-access-key" in step and "--status Inactive" in step for step in report["holdings"][0]["revocation"]
+        "update-access-key" in step["command"] and "--status Inactive" in step["command"]
+        for step in report["holdings"][0]["revocation"]
     )
+    script = "\n".join(step["command"] for step in report["holdings"][0]["revocation"])
+    assert subprocess.run(["bash", "-n"], input=script, text=True, check=False).returncode == 0
 
     seeder = moto.seeder()
     for key in seeder.iam.list_access_keys(UserName="acme-sync")["AccessKeyMetadata"]:
