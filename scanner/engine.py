@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import structlog
@@ -51,6 +51,9 @@ class ScanRequest:
     connectors: Sequence[str]
     command: str = "scan"
     now: datetime | None = None  # for reproducible evaluation; defaults to the clock
+    # Keep every scope's identities and findings on the RunResult (tests, library use). The CLI
+    # does not: each scope's records are dropped once committed, and reports stream from the store.
+    keep_records: bool = True
 
 
 @dataclass
@@ -114,7 +117,7 @@ def _scan(
             decision = store.commit_scope(run.id, scope, judged, findings, undetermined)
         else:
             decision = reconcile_scope(run.id, scope.complete_units(), judged, findings, undetermined, {}, {}, {})
-        _add(run, scope, judged, undetermined, decision)
+        _add(run, scope, judged, undetermined, decision, request.keep_records)
 
     for failure in plan.discovery_failures:
         fold(failure)
@@ -137,7 +140,7 @@ def _scan(
         scanned = {scope.key for scope in run.scopes}
         names = [connector.name for connector in connectors]
         for scope, decision in store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons):
-            _add(run, scope, [], {}, decision)
+            _add(run, scope, [], {}, decision, request.keep_records)
     run.scopes.sort(key=lambda s: (s.connector, s.scope.id))
 
 
@@ -193,6 +196,7 @@ def _scan_scope(connector: Connector, scope: Scope, retry: RetryPolicy, stop: th
             continue
         kept.append(identity)
     return ScopeResult(
+        identity_count=len(kept),
         connector=connector.name,
         scope=scope,
         units=recorder.outcomes(),
@@ -270,8 +274,13 @@ def _add(
     judged: list[JudgedIdentity],
     undetermined: dict[str, str],
     decision: ScopeDecision,
+    keep_records: bool,
 ) -> None:
-    run.scopes.append(scope)
-    run.identities.extend(judged)
-    run.undetermined.update(undetermined)
-    run.findings.extend(decision.findings)
+    """Fold a committed scope into the run: its summary always, its records only when kept."""
+    run.tally.update((finding.status, finding.severity) for finding in decision.findings)
+    identities = scope.identities if keep_records else []
+    run.scopes.append(replace(scope, identities=identities, superseded_by=decision.superseded_by))
+    if keep_records:
+        run.identities.extend(judged)
+        run.undetermined.update(undetermined)
+        run.findings.extend(decision.findings)

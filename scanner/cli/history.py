@@ -14,7 +14,7 @@ from rich.text import Text
 from partner_nhi.cli.app import app, exit_codes_for_errors, scopes_app
 from partner_nhi.cli.options import ConfigOption, DbOption, Format
 from partner_nhi.config import load_settings
-from partner_nhi.outputs.render import findings_csv, findings_table
+from partner_nhi.outputs.render import findings_tables, write_csv
 from partner_nhi.store import Store
 
 
@@ -38,12 +38,15 @@ def findings(
             run_id = store.latest_run_id() if run == "latest" else run
             found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
     chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
+    entries = [f.model_dump(mode="json", exclude={"units"}) for f in found]
     if chosen is Format.json:
-        sys.stdout.write(json.dumps([f.model_dump(mode="json", exclude={"units"}) for f in found], indent=2) + "\n")
+        sys.stdout.write(json.dumps(entries, indent=2) + "\n")
     elif chosen is Format.csv:
-        sys.stdout.write(findings_csv([f.model_dump(mode="json") for f in found]))
+        write_csv(entries, sys.stdout)
     else:
-        Console().print(findings_table(found, f"{len(found)} findings"))
+        console = Console()
+        for table in findings_tables(entries, f"{len(entries)} findings"):
+            console.print(table)
 
 
 @scopes_app.command("list")

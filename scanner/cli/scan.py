@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,7 +41,7 @@ from partner_nhi.config import Settings, load_settings
 from partner_nhi.connector import connector_names, load_connector
 from partner_nhi.engine import ScanRequest, run_scan
 from partner_nhi.errors import ConfigError
-from partner_nhi.outputs import render
+from partner_nhi.outputs import write_report
 from partner_nhi.outputs.render import print_report
 from partner_nhi.registry import Registry, load_registry
 from partner_nhi.results import RunResult, ScopeResult
@@ -77,7 +79,7 @@ def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
             if scope is not None:
                 err.print(
                     f"  {escape(message)}: {scope.status.value}, "
-                    f"{len(scope.identities)} identities, {scope.api_calls} API calls"
+                    f"{scope.identity_count} identities, {scope.api_calls} API calls"
                 )
             else:
                 bar.update(task, description=escape(message))
@@ -85,32 +87,45 @@ def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
         return run_scan(request, store, progress=report)
 
 
-def _emit(run: RunResult, fmt: Format | None, output: Path | None) -> None:
+def _emit(store: Store, run: RunResult, fmt: Format | None, output: Path | None) -> None:
+    """The report of ``run``, streamed from the store to stdout or atomically to ``output``."""
     chosen = fmt or (Format.table if sys.stdout.isatty() and output is None else Format.json)
+    document = store.document(run.id)
     if chosen is Format.table and output is None:
-        print_report(run, Console() if sys.stdout.isatty() else Console(width=160))
+        print_report(document, Console() if sys.stdout.isatty() else Console(width=160))
         return
-    text = render(run, chosen.value)
     if output is None:
-        sys.stdout.write(text)
+        write_report(document, chosen.value, sys.stdout)
         return
     tmp = output.with_name(output.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as stream:
+        write_report(document, chosen.value, stream)
     tmp.replace(output)  # never a half-written report
-    err.print(f"wrote {chosen.value} report to {output}: run {run.status}, {len(run.findings)} findings")
+    err.print(f"wrote {chosen.value} report to {output}: run {run.status}", markup=False, highlight=False)
 
 
 def _exit_code(run: RunResult, fail_on: Severity | None) -> int:
     if run.status != "complete":
         return EXIT_INCOMPLETE
-    if fail_on is not None and any(f.status != "resolved" and f.severity.rank >= fail_on.rank for f in run.findings):
+    if fail_on is not None and run.holds_current_at_or_above(fail_on):
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def _run(command: str, settings: Settings, registry: Registry, names: list[str], db: str | None) -> RunResult:
+def _scan_and_report(
+    command: str,
+    settings: Settings,
+    registry: Registry,
+    names: list[str],
+    db: str | None,
+    report: Callable[[Store, RunResult], None],
+    keep_records: bool = False,
+) -> RunResult:
     with Store(db or settings.database) as store:
-        return _progress_scan(ScanRequest(settings, registry, names, command=command), store)
+        request = ScanRequest(settings, registry, names, command=command, keep_records=keep_records)
+        run = _progress_scan(request, store)
+        report(store, run)
+    return run
 
 
 @app.command()
@@ -128,8 +143,10 @@ def scan(
     logs.configure(verbose)
     with exit_codes_for_errors():
         settings, loaded = _load(config, registry)
-        run = _run("scan", settings, loaded, _connectors(settings, connector), db)
-    _emit(run, format, output)
+        names = _connectors(settings, connector)
+        run = _scan_and_report(
+            "scan", settings, loaded, names, db, lambda store, run: _emit(store, run, format, output)
+        )
     raise typer.Exit(_exit_code(run, fail_on))
 
 
@@ -160,9 +177,15 @@ def demo(
         if db is None:
             db = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/demo.db"
         with exit_codes_for_errors():
-            run = _run("demo", settings, load_registry(registry_file), sorted(estates), db)
-    err.print(f"demo registry: {registry_file}")
-    _emit(run, format, output)
+            err.print(f"demo registry: {registry_file}", markup=False, highlight=False)
+            run = _scan_and_report(
+                "demo",
+                settings,
+                load_registry(registry_file),
+                sorted(estates),
+                db,
+                partial(_emit, fmt=format, output=output),
+            )
     raise typer.Exit(_exit_code(run, None))
 
 
@@ -187,7 +210,7 @@ def sweep(
         if loaded.partner(partner) is None:
             raise ConfigError(f"--partner: {partner!r} is not in the registry")
         names = _connectors(settings, connector)
-        run = _run(f"sweep {partner}", settings, loaded, names, db)
+        run = _scan_and_report(f"sweep {partner}", settings, loaded, names, db, lambda store, run: None, True)
     report = sweep_report(run, partner, {name: load_connector(name) for name in names})
     text = json.dumps(report, indent=2) + "\n"
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:
