@@ -16,7 +16,7 @@ from partner_nhi.attribution import Attribution
 from partner_nhi.connector import Scope, UnitStatus
 from partner_nhi.coverage import UnitOutcome
 from partner_nhi.records import Identity
-from partner_nhi.rules.model import Severity
+from partner_nhi.severity import Severity
 
 
 @dataclass

@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -37,20 +37,21 @@ from partner_nhi.cli.options import (
     RegistryOption,
     VerboseOption,
 )
-from partner_nhi.config import Settings, load_settings
-from partner_nhi.connector import connector_names, load_connector
-from partner_nhi.engine import ScanRequest, run_scan
 from partner_nhi.errors import ConfigError
-from partner_nhi.outputs import write_report
-from partner_nhi.outputs.render import print_report
-from partner_nhi.registry import Registry, load_registry
-from partner_nhi.results import RunResult, ScopeResult
-from partner_nhi.rules.model import Severity
-from partner_nhi.store import Store
-from partner_nhi.sweep import sweep_report
+from partner_nhi.severity import Severity
+
+if TYPE_CHECKING:  # the rest loads when a command runs: `partner-nhi --help` stays fast
+    from partner_nhi.config import Settings
+    from partner_nhi.engine import ScanRequest
+    from partner_nhi.registry import Registry
+    from partner_nhi.results import RunResult
+    from partner_nhi.store import Store
 
 
 def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
+    from partner_nhi.config import load_settings
+    from partner_nhi.registry import load_registry
+
     settings = load_settings(config)
     registry_path = registry or settings.registry
     if registry_path is None:
@@ -59,6 +60,8 @@ def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registr
 
 
 def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
+    from partner_nhi.connector import connector_names
+
     names = list(dict.fromkeys(requested or sorted(settings.connectors) or ["aws"]))
     installed = connector_names()
     for name in names:
@@ -68,6 +71,9 @@ def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
 
 
 def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
+    from partner_nhi.engine import run_scan
+    from partner_nhi.results import ScopeResult
+
     if not err.is_terminal:
         return run_scan(request, store)
     with Progress(
@@ -89,6 +95,9 @@ def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
 
 def _emit(store: Store, run: RunResult, fmt: Format | None, output: Path | None) -> None:
     """The report of ``run``, streamed from the store to stdout or atomically to ``output``."""
+    from partner_nhi.outputs import write_report
+    from partner_nhi.outputs.render import print_report
+
     chosen = fmt or (Format.table if sys.stdout.isatty() and output is None else Format.json)
     document = store.document(run.id)
     if chosen is Format.table and output is None:
@@ -121,6 +130,9 @@ def _scan_and_report(
     report: Callable[[Store, RunResult], None],
     keep_records: bool = False,
 ) -> RunResult:
+    from partner_nhi.engine import ScanRequest
+    from partner_nhi.store import Store
+
     with Store(db or settings.database) as store:
         request = ScanRequest(settings, registry, names, command=command, keep_records=keep_records)
         run = _progress_scan(request, store)
@@ -159,6 +171,10 @@ def demo(
     verbose: VerboseOption = 0,
 ) -> None:
     """Run the whole product against a built-in simulated estate: no credentials, no network."""
+    from partner_nhi.config import Settings
+    from partner_nhi.connector import connector_names, load_connector
+    from partner_nhi.registry import load_registry
+
     logs.configure(verbose)
     names = connector or connector_names()
     registry_file = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
@@ -204,6 +220,9 @@ def sweep(
 
     Exits 1 while anything of the partner is still active: a gate for offboarding.
     """
+    from partner_nhi.connector import load_connector
+    from partner_nhi.sweep import sweep_report
+
     logs.configure(verbose)
     with exit_codes_for_errors():
         settings, loaded = _load(config, registry)

@@ -20,9 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, col, create_engine, select
@@ -50,10 +48,21 @@ class StoreError(PartnerNhiError):
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_HEAD = "0004"  # the latest revision: a store already there opens without loading alembic
+
+
+def schema_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(revision) if revision is not None else None
 
 
 def migrate(connection: Connection) -> None:
-    """Bring the schema to the latest revision (a no-op when it is there already)."""
+    """Bring the schema to the latest revision."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -111,7 +120,8 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 self._lock(connection, _SCHEMA_LOCK)
-                migrate(connection)
+                if schema_revision(connection) != SCHEMA_HEAD:
+                    migrate(connection)
         except OperationalError as exc:
             raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
 
