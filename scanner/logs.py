@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 (but tab, newline) and C1, ESC included
@@ -31,7 +32,7 @@ def without_control_characters(value: Any) -> Any:
     return value
 
 
-def _clean(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _clean(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     return {key: without_control_characters(value) for key, value in event.items()}
 
 
