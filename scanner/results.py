@@ -105,6 +105,7 @@ class RunResult:
     undetermined: dict[str, str] = field(default_factory=dict)  # finding id -> why evidence is missing
     error: str | None = None  # the run itself broke (an internal error, interrupted): it failed
     warnings: list[str] = field(default_factory=list)  # e.g. a scope configured twice (scanned once)
+    shard: str | None = None  # "K/N" when this is one shard's part of a run
     tally: Counter[tuple[str, Severity]] = field(default_factory=Counter)  # findings by (status, severity)
 
     def holds_current_at_or_above(self, severity: Severity) -> bool:
@@ -114,6 +115,8 @@ class RunResult:
     @property
     def status(self) -> str:
         scanned = [s.status for s in self.scopes if s.not_scanned is None]
+        if self.shard is not None and not self.scopes and self.error is None:
+            return "complete"  # a shard whose partition holds no scope has nothing to miss
         if self.error is not None or not scanned or all(s is UnitStatus.FAILED for s in scanned):
             return "failed"
         if len(scanned) == len(self.scopes) and all(s is UnitStatus.COMPLETE for s in scanned):

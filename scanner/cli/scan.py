@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # the rest loads when a command runs: `partner-nhi --help` st
     from partner_nhi.engine import ScanRequest
     from partner_nhi.registry import Registry
     from partner_nhi.results import RunResult
+    from partner_nhi.shards import Shard
     from partner_nhi.store import Store
 
 
@@ -129,12 +130,16 @@ def _scan_and_report(
     db: str | None,
     report: Callable[[Store, RunResult], None],
     keep_records: bool = False,
+    run_id: str | None = None,
+    shard: Shard | None = None,
 ) -> RunResult:
     from partner_nhi.engine import ScanRequest
     from partner_nhi.store import Store
 
     with Store(db or settings.database) as store:
-        request = ScanRequest(settings, registry, names, command=command, keep_records=keep_records)
+        request = ScanRequest(
+            settings, registry, names, command=command, keep_records=keep_records, run_id=run_id, shard=shard
+        )
         run = _progress_scan(request, store)
         report(store, run)
     return run
@@ -149,16 +154,31 @@ def scan(
     output: OutputOption = None,
     db: DbOption = None,
     fail_on: FailOnOption = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="K/N: scan only this shard's scopes (K from 0, e.g. JOB_COMPLETION_INDEX); needs --run-id "
+            "and PostgreSQL. The run is complete when all N shards reported complete.",
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="The run's id, shared by its shards (e.g. the scheduled time).")
+    ] = None,
     verbose: VerboseOption = 0,
 ) -> None:
     """Scan the configured accounts, tenants and projects; store the history; report."""
+    from partner_nhi.shards import Shard
+
     logs.configure(verbose)
     with exit_codes_for_errors():
+        part = Shard.parse(shard) if shard is not None else None
+        if part is not None and not run_id:
+            raise ConfigError("--shard needs --run-id: every shard of one run must name the same run")
         settings, loaded = _load(config, registry)
         names = _connectors(settings, connector)
-        run = _scan_and_report(
-            "scan", settings, loaded, names, db, lambda store, run: _emit(store, run, format, output)
-        )
+        emit = partial(_emit, fmt=format, output=output)
+        run = _scan_and_report("scan", settings, loaded, names, db, emit, run_id=run_id, shard=part)
     raise typer.Exit(_exit_code(run, fail_on))
 
 
