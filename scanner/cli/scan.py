@@ -1,8 +1,7 @@
-"""Commands that scan: ``scan``, ``demo`` and ``sweep``."""
+"""Commands that scan: ``scan`` and ``demo`` (``sweep`` is in :mod:`partner_nhi.cli.sweep`)."""
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from collections.abc import Callable
@@ -10,7 +9,7 @@ from contextlib import ExitStack
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -47,7 +46,6 @@ from partner_nhi.registry import Registry, load_registry
 from partner_nhi.results import RunResult, ScopeResult
 from partner_nhi.rules.model import Severity
 from partner_nhi.store import Store
-from partner_nhi.sweep import sweep_report
 
 
 def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
@@ -119,10 +117,9 @@ def _scan_and_report(
     names: list[str],
     db: str | None,
     report: Callable[[Store, RunResult], None],
-    keep_records: bool = False,
 ) -> RunResult:
     with Store(db or settings.database) as store:
-        request = ScanRequest(settings, registry, names, command=command, keep_records=keep_records)
+        request = ScanRequest(settings, registry, names, command=command)
         run = _progress_scan(request, store)
         report(store, run)
     return run
@@ -187,48 +184,3 @@ def demo(
                 partial(_emit, fmt=format, output=output),
             )
     raise typer.Exit(_exit_code(run, None))
-
-
-@app.command()
-def sweep(
-    partner: Annotated[str, typer.Option("--partner", help="The partner id to offboard.")],
-    config: ConfigOption = None,
-    registry: RegistryOption = None,
-    connector: ConnectorOption = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="table or json.")] = None,
-    output: OutputOption = None,
-    db: DbOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
-    """Everything one partner holds, in every cloud, with the revocation step for each.
-
-    Exits 1 while anything of the partner is still active: a gate for offboarding.
-    """
-    logs.configure(verbose)
-    with exit_codes_for_errors():
-        settings, loaded = _load(config, registry)
-        if loaded.partner(partner) is None:
-            raise ConfigError(f"--partner: {partner!r} is not in the registry")
-        names = _connectors(settings, connector)
-        run = _scan_and_report(f"sweep {partner}", settings, loaded, names, db, lambda store, run: None, True)
-    report = sweep_report(run, partner, {name: load_connector(name) for name in names})
-    text = json.dumps(report, indent=2) + "\n"
-    if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:
-        console = Console()
-        console.print(
-            f"[bold]{escape(partner)}[/]: {report['active']} active of {len(report['holdings'])} held; run {run.status}"
-        )
-        for item in report["holdings"]:
-            console.print(
-                f"- {item['provider']}:{item['name']} ({item['kind']}, {'active' if item['active'] else 'inactive'})",
-                markup=False,
-            )
-            for step in item["revocation"]:
-                console.print(f"    {step['command']}", highlight=False, markup=False)
-    elif output is not None:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    if run.status != "complete":
-        raise typer.Exit(EXIT_INCOMPLETE)
-    raise typer.Exit(EXIT_FINDINGS if report["active"] else EXIT_OK)

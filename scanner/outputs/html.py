@@ -57,7 +57,7 @@ def _environment(markdown: bool) -> Environment:
     environment.globals.update(version=__version__, severity_colours=SEVERITY_COLOURS)
     environment.filters["fenced"] = fenced
     environment.filters["when"] = _when
-    environment.filters["days"] = _duration
+    environment.filters["days"] = duration_text
     return environment
 
 
@@ -75,7 +75,8 @@ def _when(value: str | None) -> str:
     return value[:16].replace("T", " ") + " UTC"
 
 
-def _duration(seconds: float | None) -> str:
+def duration_text(seconds: float | None) -> str:
+    """A duration as a person says it: seconds, minutes, hours or days."""
     if seconds is None:
         return "-"
     if seconds < 120:

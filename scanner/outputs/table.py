@@ -49,17 +49,17 @@ COLUMNS = (
 )
 
 
-def column_widths(width: int) -> list[int]:
-    """Each column's width: its least (they fit 80 columns); then the rule id gets its whole
-    length, and the others one cell each in turn, until the line is full or all have their most."""
-    widths = [column.least for column in COLUMNS]
-    spare = max(width, NARROWEST) - INDENT - (len(COLUMNS) - 1) - sum(widths)
-    rule = COLUMNS.index(RULE)
-    grown = min(spare, RULE.most - RULE.least)
-    widths[rule] += grown
-    spare -= grown
+def column_widths(columns: tuple[Column, ...], width: int, first: Column | None = None) -> list[int]:
+    """Each column's width: its least (chosen to fit 80 columns); then ``first`` gets its most,
+    and the others one cell each in turn, until the line is full or all have their most."""
+    widths = [column.least for column in columns]
+    spare = max(width, NARROWEST) - INDENT - (len(columns) - 1) - sum(widths)
+    if first is not None:
+        grown = min(spare, first.most - first.least)
+        widths[columns.index(first)] += grown
+        spare -= grown
     while spare > 0:
-        growing = [n for n, column in enumerate(COLUMNS) if widths[n] < column.most]
+        growing = [n for n, column in enumerate(columns) if widths[n] < column.most]
         if not growing:
             break
         for n in growing[:spare]:
@@ -68,7 +68,17 @@ def column_widths(width: int) -> list[int]:
     return widths
 
 
-def _line(cells: Iterable[Text], widths: list[int]) -> Text:
+def print_rows(console: Console, columns: tuple[Column, ...], rows: Iterable[Iterable[str]], title: str) -> None:
+    """A plain table of one line per row: each cell cut to its column with an ellipsis."""
+    widths = column_widths(columns, console.width)
+    console.print(Text(title, style="bold"))
+    console.print(line((Text(column.title, style="bold") for column in columns), widths))
+    for row in rows:
+        console.print(line((Text(cell) for cell in row), widths), no_wrap=True, overflow="ellipsis")
+
+
+def line(cells: Iterable[Text], widths: list[int]) -> Text:
+    """Cells cut (with an ellipsis) or padded to their widths, on one line."""
     line = Text(" " * INDENT)
     for number, (cell, width) in enumerate(zip(cells, widths, strict=True)):
         cell.truncate(width, overflow="ellipsis", pad=True)
@@ -113,8 +123,8 @@ def print_findings(
     """Print findings (already ordered by partner, then owner) as grouped tables; returns how many.
 
     ``subjects`` gives the identity entries of a chunk of findings (for age and last use)."""
-    widths = column_widths(console.width)
-    header = _line((Text(column.title, style="bold") for column in COLUMNS), widths)
+    widths = column_widths(COLUMNS, console.width, RULE)
+    header = line((Text(column.title, style="bold") for column in COLUMNS), widths)
     group: tuple[Any, Any] | None = None
     count = 0
     for chunk in _chunks(iter(findings)):
@@ -135,7 +145,7 @@ def print_findings(
                 Text(finding.get("credential") or "-"),
                 Text(age_and_last_use(finding, identity, now)),
             )
-            console.print(_line(cells, widths), no_wrap=True, overflow="ellipsis")
+            console.print(line(cells, widths), no_wrap=True, overflow="ellipsis")
             _print_indented(console, _message(finding))
             if remediation:
                 fix = Text("fix: ", style="bold").append(finding["remediation"])

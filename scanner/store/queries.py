@@ -322,9 +322,21 @@ def latest_complete_scan(engine: Engine) -> str:
 
 
 def resolve_run(engine: Engine, run: str) -> str:
-    """A run id, or ``latest``: the last run that finished."""
+    """A run id, the unique start of one (``partner-nhi runs`` shows 8 characters), or
+    ``latest``: the last run that finished."""
     if run != "latest":
-        return run
+        rows = table(RunRow).c
+        escaped = run.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        with Session(engine) as session:
+            if session.get(RunRow, run) is not None:
+                return run
+            found = session.execute(
+                select_columns(rows.id).where(rows.id.like(escaped + "%", escape="\\")).limit(2)
+            ).scalars()
+            matches = list(found)
+        if len(matches) > 1:
+            raise ConfigError(f"--run: {run!r} starts more than one run id; give more of it")
+        return str(matches[0]) if matches else run  # an unknown id is reported where it is read
     with Session(engine) as session:
         row = session.exec(
             select(RunRow).where(RunRow.status != "running").order_by(col(RunRow.started).desc())
