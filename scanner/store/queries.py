@@ -249,7 +249,7 @@ def _summaries(session: Session, runs: Sequence[Any]) -> Iterator[RunSummary]:
     for run_id, status, count in session.execute(by_status.group_by(events.run_id, events.status)):
         findings[run_id][status] = count
     seen = select_columns(sightings.run_id, func.count()).where(sightings.run_id.in_(ids))
-    identities = dict(session.execute(seen.group_by(sightings.run_id)).tuples().all())
+    identities = {run_id: count for run_id, count in session.execute(seen.group_by(sightings.run_id))}
     scope_counts: dict[str, dict[str, int]] = {run_id: {} for run_id in ids}
     listed = select_columns(scopes.run_id, scopes.status, func.count()).where(scopes.run_id.in_(ids))
     for run_id, status, count in session.execute(listed.group_by(scopes.run_id, scopes.status)):
