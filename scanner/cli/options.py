@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from partner_nhi.formats import RunFormat
 from partner_nhi.severity import Severity
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    ocsf = "ocsf"
-
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML configuration file.", envvar="PARTNER_NHI_CONFIG")
@@ -28,7 +20,7 @@ ConnectorOption = Annotated[
     list[str] | None, typer.Option("--connector", help="Connector(s) to run; default: those configured, else aws.")
 ]
 FormatOption = Annotated[
-    Format | None, typer.Option("--format", "-f", help="Default: table on a terminal, json otherwise.")
+    RunFormat | None, typer.Option("--format", "-f", help="Default: table on a terminal, json otherwise.")
 ]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")]
 DbOption = Annotated[

@@ -70,7 +70,18 @@ def migrate(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-def _engine(url: str) -> Engine:
+def schema_problem(connection: Connection) -> str | None:
+    """Why a database cannot be read as it is (no history in it, or another schema revision),
+    or ``None``. Read-only commands check this instead of migrating."""
+    current = schema_revision(connection)
+    if current is None:
+        return "holds no partner-nhi history (a scan creates it)"
+    if current != SCHEMA_HEAD:
+        return f"has schema revision {current}, this partner-nhi reads {SCHEMA_HEAD} (a scan migrates it)"
+    return None
+
+
+def _engine(url: str, read_only: bool = False) -> Engine:
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
@@ -79,14 +90,16 @@ def _engine(url: str) -> Engine:
             def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
+                if not read_only:
+                    cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA busy_timeout=60000")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
 
             @event.listens_for(engine, "begin")
             def _sqlite_begin(connection: Any) -> None:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                # a reader takes no write lock: it never waits for, nor holds up, a scan's commit
+                connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
             return engine
         return create_engine(url, pool_pre_ping=True)
@@ -115,16 +128,36 @@ class KnownScope:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    """``read_only``: for commands that only read history. The database must exist (none is
+    created for a mistyped path) and be at this version's schema (none is migrated)."""
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self.url = url
-        self.engine = _engine(url)
+        self.engine = _engine(url, read_only)
+        if read_only:
+            self._require_file()
         try:
             with self.engine.begin() as connection:
-                self._lock(connection, _SCHEMA_LOCK)
-                if schema_revision(connection) != SCHEMA_HEAD:
-                    migrate(connection)
+                if read_only:
+                    problem = schema_problem(connection)
+                    if problem:
+                        raise ConfigError(f"--db / database: {self._safe_url()} {problem}")
+                else:
+                    self._lock(connection, _SCHEMA_LOCK)
+                    if schema_revision(connection) != SCHEMA_HEAD:
+                        migrate(connection)
         except OperationalError as exc:
             raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
+
+    def _require_file(self) -> None:
+        """SQLite creates a missing file on connect: a reader checks first."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            raise ConfigError("--db / database: an in-memory SQLite database holds no history to read")
+        if not Path(path).is_file():
+            raise ConfigError(f"--db / database: no database at {path} (reading never creates one)")
 
     def close(self) -> None:
         self.engine.dispose()
