@@ -19,9 +19,9 @@ import yaml
 from helpers.cli import Outcome, run_cli
 from helpers.databases import refusing_writes, run_rows
 from helpers.scan import scan
-from partner_nhi.connectors.azure.demo import TENANT_ID, demo_tenant
 from partner_nhi.connectors.microsoft.emulator import MicrosoftEmulator, Tenant, graph_error
 from partner_nhi.connectors.microsoft.emulator import tenant as seed
+from partner_nhi.connectors.microsoft.emulator.demo import TENANT_ID, demo_tenant
 from partner_nhi.registry import load_registry
 from partner_nhi.results import RunResult
 from partner_nhi.store import Store
