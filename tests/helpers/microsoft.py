@@ -4,11 +4,40 @@ with the emulator token in the environment, and the requests that crossed the wi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 
+from partner_nhi.connector import CallCounter, Connector
 from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
 from partner_nhi.connectors.microsoft.emulator import BATCH_ITEM_HEADER, MicrosoftEmulator, Tenant
+from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
+from partner_nhi.records import Identity
+
+FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
+
+
+@dataclass
+class Scan:
+    """One tenant collected by a real connector through the engine's UnitRecorder."""
+
+    identities: list[Identity]
+    outcomes: dict[str, UnitOutcome]
+    calls: CallCounter
+
+    def by_name(self, name: str) -> Identity:
+        return next(i for i in self.identities if i.name == name)
+
+
+def collect_with(
+    connector_class: type[Connector], settings: dict[str, object], retry: RetryPolicy = FAST_RETRY
+) -> Scan:
+    connector = connector_class(settings)
+    [scope] = connector.scopes()
+    units = UnitRecorder(connector, retry, scope)
+    calls = CallCounter()
+    identities = connector.collect(scope, units, calls)
+    return Scan(identities, {o.resource_type: o for o in units.outcomes()}, calls)
 
 
 @pytest.fixture
