@@ -164,6 +164,9 @@ class Credential(BaseModel):
     last_used: LastUse = LastUse.unknown()
     display: str | None = None  # a hint, a fingerprint, a federation subject: never the secret
     source: str  # the resource type (coverage unit) that listed it
+    # A federation whose issuer and subject admit more than one workload (any pull request, every
+    # repository of an organisation): why, as the connector that knows the issuer judged it.
+    admits_many: str | None = None
 
     @field_validator("created", "expires")
     @classmethod

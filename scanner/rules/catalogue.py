@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from partner_nhi.registry import PartnerStatus
+from partner_nhi.rules.federation import federated_trust_too_broad
 from partner_nhi.rules.lifetime import (
     expired_credential,
     expiring_credential,
@@ -46,6 +47,7 @@ class Rule:
 
 NHI1 = "NHI1:2025 Improper Offboarding"
 NHI3 = "NHI3:2025 Vulnerable Third-Party NHI"
+NHI4 = "NHI4:2025 Insecure Authentication"
 NHI5 = "NHI5:2025 Overprivileged NHI"
 NHI7 = "NHI7:2025 Long-Lived Secrets"
 NHI9 = "NHI9:2025 NHI Reuse"
@@ -144,6 +146,17 @@ CATALOGUE: tuple[Rule, ...] = (
         "publisher verification and register its tenant in the registry.",
         (NHI3,),
         ("GV.SC-06", "GV.SC-07", "PR.AA-05"),
+    ),
+    Rule(
+        "federated-trust-too-broad",
+        "Federated credential that admits more than one workload",
+        Severity.MEDIUM,
+        federated_trust_too_broad,
+        "Narrow the federated credential to the one workload that needs it: a subject naming the repository "
+        "and its branch or environment (not pull requests, not a whole organisation); create one credential "
+        "per workload rather than a wide one.",
+        (NHI4, NHI5),
+        ("PR.AA-03", "PR.AA-05"),
     ),
     Rule(
         "long-lived-credential",

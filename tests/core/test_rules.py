@@ -329,3 +329,17 @@ def test_microsofts_own_apps_are_never_judged_as_third_party(registry: Registry)
         provider_managed=True,
     )
     assert judge(registry, subject) == {}
+
+
+# -- federated-trust-too-broad ------------------------------------------------------
+
+
+def test_a_federated_credential_admitting_many_workloads(registry: Registry) -> None:
+    broad = credential("fic-1", CredentialKind.FEDERATED, used="unknown").model_copy(
+        update={"admits_many": "any pull request of octo-org/app", "display": "issuer repo:octo-org/app:pull_request"}
+    )
+    narrow = credential("fic-2", CredentialKind.FEDERATED, used="unknown")
+    found = hits(judge(registry, identity(credentials=(broad, narrow))), "federated-trust-too-broad")
+    assert [(h.credential, h.evidence["admits"]) for h in found] == [("fic-1", "any pull request of octo-org/app")]
+    inactive = broad.model_copy(update={"active": False})
+    assert hits(judge(registry, identity(credentials=(inactive,))), "federated-trust-too-broad") == []
