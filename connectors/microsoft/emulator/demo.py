@@ -11,7 +11,8 @@ The tenant's own workloads (the azure connector's):
 - ``acme-deploy-identity``: a managed identity with Owner on the subscription;
 - ``github-deployer``: federated credential only (GitHub Actions OIDC);
 - ``old-batch-job``: created 500 days ago, never signed in;
-- ``globex-monitoring``: two active secrets, one 420 days old with a 2-year lifetime;
+- ``globex-monitoring``: two active secrets, one 420 days old with a 2-year lifetime, and a
+  federated credential any pull request of globex's repository can use;
 - ``payments-api``: owned by bob, rotated 20 days ago, used yesterday (healthy);
 
 Third-party apps (the m365 connector's; in the demo the azure connector leaves them to it):
@@ -87,7 +88,14 @@ def demo_tenant(now: datetime | None = None) -> Tenant:
     old_job = seed.application("old-batch-job", ago(500), owners=[alice], secrets=[old_secret])
     globex_old = seed.secret(ago(420), ago(420 - 730), hint="gL0")
     globex_new = seed.secret(ago(30), ago(30 - 365), hint="gN3")
-    globex = seed.application("globex-monitoring", ago(430), secrets=[globex_old, globex_new])
+    globex = seed.application(
+        "globex-monitoring",
+        ago(430),
+        secrets=[globex_old, globex_new],
+        federated_credentials=[  # any pull request of globex's repository may sign in as it
+            seed.federated(GITHUB_ISSUER, "repo:globex-ms/monitoring-agent:pull_request", "agent-pr-checks")
+        ],
+    )
     payments_secret = seed.secret(ago(20), ago(-160), hint="pY2", display_name="prod")
     payments = seed.application("payments-api", ago(300), owners=[bob], secrets=[payments_secret])
     apps = [acme, legacy, github, old_job, globex, payments]
