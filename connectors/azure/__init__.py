@@ -11,7 +11,6 @@ See ``docs/azure.md`` for permissions, configuration and API-call counts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -22,14 +21,13 @@ from partner_nhi.connectors.azure.revocation import revocation_steps
 from partner_nhi.connectors.azure.settings import AzureSettings
 from partner_nhi.connectors.microsoft import service_principals, sign_ins
 from partner_nhi.connectors.microsoft.arm import read_role_grants
-from partner_nhi.connectors.microsoft.auth import close_credential, credential_for, static_token
+from partner_nhi.connectors.microsoft.auth import close_credential, credential_for
 from partner_nhi.connectors.microsoft.collection import GraphUnits, graph_units
-from partner_nhi.connectors.microsoft.errors import classify
-from partner_nhi.connectors.microsoft.role_assignments import unit_name
-from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, RevocationStep, Scope, Units
+from partner_nhi.connectors.microsoft.connector import MicrosoftConnector
+from partner_nhi.contract import CallCounter, Identity, RevocationStep, Scope, Units
 
 
-class AzureConnector(Connector):
+class AzureConnector(MicrosoftConnector):
     name: ClassVar[str] = "azure"
     settings_model = AzureSettings
     resource_types = (
@@ -39,28 +37,14 @@ class AzureConnector(Connector):
         sign_ins.UNIT_SIGN_INS,
         sign_ins.UNIT_CREDENTIAL_SIGN_INS,
     )  # plus role-assignments/<subscription id> per configured subscription: see unit_names
-    enrichment_units = frozenset({sign_ins.UNIT_SIGN_INS, sign_ins.UNIT_CREDENTIAL_SIGN_INS})
     settings: AzureSettings
 
-    def __init__(self, settings: Any) -> None:
-        super().__init__(settings)
-        static_token(self._endpoints())  # refuse an emulator token for a real endpoint now
-
-    def _endpoints(self) -> tuple[str, str]:
-        return self.settings.graph_endpoint, self.settings.arm_endpoint
-
-    def unit_names(self, scope: Scope) -> Sequence[str]:
-        return [*self.resource_types, *(unit_name(s) for s in self.settings.subscriptions)]
-
-    def scopes(self) -> list[Scope]:
-        tenant = self.settings.tenant_id
-        return [Scope(self.name, tenant, tenant)]
-
-    def classify(self, error: BaseException) -> ErrorKind:
-        return classify(error)
+    def endpoints(self) -> list[str]:
+        """Graph and ARM: the azure section always names both, and neither may get the emulator token."""
+        return [self.settings.graph_endpoint, self.settings.arm_endpoint]
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
-        credential = credential_for(self._endpoints())
+        credential = credential_for(self.endpoints())
         try:
             with graph_units(
                 units, self.settings.graph_endpoint, credential, calls, self.settings.max_retries

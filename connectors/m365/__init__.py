@@ -14,7 +14,7 @@ imported only when subscriptions are configured.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,19 +23,17 @@ from typing import Any, ClassVar
 from azure.core.credentials import TokenCredential
 
 from partner_nhi.connectors.m365 import permissions
-from partner_nhi.connectors.m365.apps import TenantApps, ThirdPartyApp, build_apps, principal_label, third_party
+from partner_nhi.connectors.m365.apps import TenantApps, build_apps, principal_label, third_party
 from partner_nhi.connectors.m365.revocation import revocation_steps
 from partner_nhi.connectors.m365.settings import M365Settings
 from partner_nhi.connectors.microsoft import service_principals, sign_ins
-from partner_nhi.connectors.microsoft.auth import close_credential, credential_for, static_token
+from partner_nhi.connectors.microsoft.auth import close_credential, credential_for
 from partner_nhi.connectors.microsoft.collection import GraphUnits, graph_units
-from partner_nhi.connectors.microsoft.errors import classify
-from partner_nhi.connectors.microsoft.role_assignments import Grant, unit_name
+from partner_nhi.connectors.microsoft.connector import MicrosoftConnector
+from partner_nhi.connectors.microsoft.role_assignments import Grant
 from partner_nhi.contract import (
     CallCounter,
     ConfigError,
-    Connector,
-    ErrorKind,
     Identity,
     RevocationStep,
     Scope,
@@ -43,7 +41,7 @@ from partner_nhi.contract import (
 )
 
 
-class M365Connector(Connector):
+class M365Connector(MicrosoftConnector):
     name: ClassVar[str] = "m365"
     settings_model = M365Settings
     resource_types = (
@@ -53,30 +51,15 @@ class M365Connector(Connector):
         sign_ins.UNIT_SIGN_INS,
         sign_ins.UNIT_CREDENTIAL_SIGN_INS,
     )  # plus role-assignments/<subscription id> per configured subscription: see unit_names
-    enrichment_units = frozenset({sign_ins.UNIT_SIGN_INS, sign_ins.UNIT_CREDENTIAL_SIGN_INS})
     settings: M365Settings
 
     def __init__(self, settings: Any) -> None:
         super().__init__(settings)
-        static_token(self._endpoints())  # refuse an emulator token for a real endpoint now
         if self.settings.subscriptions:
             _arm_roles()  # a missing ARM SDK is bad input, said before any scan
 
-    def _endpoints(self) -> list[str]:
-        return [self.settings.graph_endpoint, *([self.settings.arm_endpoint] if self.settings.subscriptions else [])]
-
-    def unit_names(self, scope: Scope) -> Sequence[str]:
-        return [*self.resource_types, *(unit_name(s) for s in self.settings.subscriptions)]
-
-    def scopes(self) -> list[Scope]:
-        tenant = self.settings.tenant_id
-        return [Scope(self.name, tenant, tenant)]
-
-    def classify(self, error: BaseException) -> ErrorKind:
-        return classify(error)
-
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
-        credential = credential_for(self._endpoints())
+        credential = credential_for(self.endpoints())
         try:
             with graph_units(
                 units, self.settings.graph_endpoint, credential, calls, self.settings.max_retries
@@ -165,6 +148,3 @@ def _note_principals_without_owner(units: Units, listed: list[dict[str, Any]]) -
             f"{len(unowned)} service principal(s) have no owning tenant (appOwnerOrganizationId): not judged "
             f"as third-party apps (e.g. {principal_label(unowned[0])})",
         )
-
-
-__all__ = ["M365Connector", "ThirdPartyApp"]
