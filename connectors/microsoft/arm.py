@@ -9,7 +9,6 @@ every attempt. Against a loopback emulator over plain http the bearer policy
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -90,7 +89,3 @@ def read_role_grants(
         for principal, held in read_grants(units, subscription, listing).items():
             grants.setdefault(principal, []).extend(held)
     return grants
-
-
-def role_units(subscriptions: Sequence[str]) -> list[str]:
-    return [unit_name(s) for s in subscriptions]

@@ -47,12 +47,6 @@ def _table() -> dict[tuple[str, str], list[_Entry]]:
     return table
 
 
-def resource_names() -> dict[str, str]:
-    """Display names of the resources the table covers, by appId."""
-    document = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
-    return {str(app_id).lower(): resource["name"] for app_id, resource in document["resources"].items()}
-
-
 def classify_permission(resource_app_id: str | None, permission: str, kind: EntitlementKind) -> Classification:
     """The level of ``permission`` on the resource with appId ``resource_app_id``."""
     entries = _table().get(((resource_app_id or "").lower(), permission.lower()), [])

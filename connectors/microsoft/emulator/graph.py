@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from partner_nhi.connectors.loopback import Handler, Request, Response, page
@@ -74,6 +73,24 @@ EXPIRED_TOKEN = (
 )
 
 
+@dataclass
+class _Index:
+    """A tenant list's rows by one key, rebuilt when tests add or remove rows: a scan per request
+    is quadratic on a benchmark tenant."""
+
+    key: str
+    _size: int = -1
+    _by_key: dict[str, list[JSON]] = field(default_factory=dict)
+
+    def rows(self, rows: list[JSON], value: str) -> list[JSON]:
+        if len(rows) != self._size:
+            self._by_key = {}
+            for row in rows:
+                self._by_key.setdefault(str(row.get(self.key)), []).append(row)
+            self._size = len(rows)
+        return self._by_key.get(value, [])
+
+
 HOLD_TIMEOUT = 60.0  # seconds a held answer waits for its release at most
 
 
@@ -111,7 +128,9 @@ class GraphApi:
     owners_without_details: bool = False  # as without Directory.Read.All: owners as id and type only
     # set by the emulator to its server's dispatch, so $batch items are logged and can fail
     dispatch: Callable[[Request], Response] | None = None
-    _apps_by_id: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _apps: _Index = field(default_factory=lambda: _Index("id"), repr=False)
+    _principals: _Index = field(default_factory=lambda: _Index("id"), repr=False)
+    _assignments: _Index = field(default_factory=lambda: _Index("principalId"), repr=False)
     _holds: list[HeldAnswer] = field(default_factory=list, repr=False)
 
     def hold(self, path_pattern: str) -> HeldAnswer:
@@ -121,11 +140,11 @@ class GraphApi:
         self._holds.append(held)
         return held
 
-    def _application(self, app_id: str) -> dict[str, Any] | None:
-        """By id, from an index rebuilt when tests add applications (a scan per lookup is quadratic)."""
-        if len(self._apps_by_id) != len(self.tenant.applications):
-            self._apps_by_id = {a["id"]: a for a in self.tenant.applications}
-        return self._apps_by_id.get(app_id)
+    def _application(self, app_id: str) -> JSON | None:
+        return next(iter(self._apps.rows(self.tenant.applications, app_id)), None)
+
+    def _principal(self, principal_id: str) -> JSON | None:
+        return next(iter(self._principals.rows(self.tenant.service_principals, principal_id)), None)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [
@@ -235,11 +254,8 @@ class GraphApi:
     def _service_principals(self, request: Request) -> Response:
         return self._listing(request, self.tenant.service_principals, "servicePrincipals", self._project(request))
 
-    def _principals_by_id(self) -> dict[str, JSON]:
-        return {sp["id"]: sp for sp in self.tenant.service_principals}
-
     def _service_principal(self, request: Request) -> Response:
-        sp = self._principals_by_id().get(request.params["id"])
+        sp = self._principal(request.params["id"])
         if sp is None:
             return _not_found(request.params["id"])
         base = f"http://{request.headers.get('host', '127.0.0.1')}"
@@ -248,9 +264,8 @@ class GraphApi:
         )
 
     def _owners(self, request: Request) -> Response:
-        collection = request.params["collection"]
-        rows = self.tenant.applications if collection == "applications" else self.tenant.service_principals
-        row = next((r for r in rows if r["id"] == request.params["id"]), None)
+        lookup = self._application if request.params["collection"] == "applications" else self._principal
+        row = lookup(request.params["id"])
         if row is None:
             return _not_found(request.params["id"])
         users = {u["id"]: u for u in self.tenant.users}
@@ -259,9 +274,9 @@ class GraphApi:
 
     def _app_role_assignments(self, request: Request) -> Response:
         principal = request.params["id"]
-        if principal not in self._principals_by_id():
+        if self._principal(principal) is None:
             return _not_found(principal)
-        rows = [a for a in self.tenant.app_role_assignments if a["principalId"] == principal]
+        rows = self._assignments.rows(self.tenant.app_role_assignments, principal)
         return self._listing(request, rows, f"servicePrincipals('{principal}')/appRoleAssignments", dict)
 
     def _delegated_grants(self, request: Request) -> Response:
