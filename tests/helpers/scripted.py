@@ -59,8 +59,9 @@ class ScriptedConnector(Connector):
         return ErrorKind.FORBIDDEN if isinstance(error, PermissionError) else ErrorKind.UNKNOWN
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
-        if self.settings.hold_file:
-            while not Path(self.settings.hold_file).exists():
+        if self.settings.hold_file:  # held until released, for a minute at most (never left behind)
+            deadline = time.monotonic() + 60
+            while not Path(self.settings.hold_file).exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
         raw = units.fetch(UNIT_USERS, lambda: self._raw_users(scope.id))
         keys = units.fetch(UNIT_KEYS, lambda: {user["name"]: user["key_age"] for user in raw or []})
