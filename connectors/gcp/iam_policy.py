@@ -8,6 +8,9 @@ principals still bound (a strong orphan signal, whoever they were);
 workforce pool principals; Google service agents (as provider-managed).
 Members of the organisation are not identities here: a service account of the
 scanned project is reported by the service-accounts unit with these roles.
+GKE workloads are the exception: nothing else lists them, so every one bound is
+an identity of its own (``gcp-gke-workload``), the customer's when its cluster's
+project is, a partner's (``gcp-project`` of that project) otherwise.
 """
 
 from __future__ import annotations
@@ -107,7 +110,7 @@ def member_identity(
     if party is None and not agent:
         return None
     affiliation, relied_on = party or (None, ())
-    if affiliation is not None and not affiliation.external and not member.deleted:
+    if affiliation is not None and not affiliation.external and not member.deleted and member.workload is None:
         return None
     roles, privileged, conditional = role_summary(grants)
     details: dict[str, Any] = {"member_type": member.type}
@@ -119,13 +122,12 @@ def member_identity(
         details["public"] = True
     if conditional:
         details["conditional_roles"] = conditional
-    kind = "gcp-deleted-member" if member.deleted else "gcp-external-member"
     return Identity(
         id=member.raw,
         provider="gcp",
-        kind="gcp-service-agent" if agent else kind,
+        kind=_kind(member, agent),
         scope=context.project,
-        name=account_id(member.value) if member.type == "serviceAccount" else member.value,
+        name=member.workload or (account_id(member.value) if member.type == "serviceAccount" else member.value),
         source=IAM_POLICY,
         also_from=relied_on,
         aliases=(member.email,) if member.email else (),
@@ -139,23 +141,31 @@ def member_identity(
     )
 
 
+def _kind(member: Member, agent: bool) -> str:
+    if agent:
+        return "gcp-service-agent"
+    if member.deleted:
+        return "gcp-deleted-member"
+    return "gcp-gke-workload" if member.workload is not None else "gcp-external-member"
+
+
 def _party(
     member: Member, context: ProjectContext, own_accounts: Collection[str] | None
 ) -> tuple[Affiliation, tuple[str, ...]] | None:
     """The party a member belongs to, whether it is outside the customer, and the units
     (besides the policy) that verdict came from; None when a listing it needs failed."""
-    if member.type == "serviceAccount":
-        project = home_project(member.value)
-        if project is None:  # e.g. N-compute@developer.gserviceaccount.com: the project's own?
-            if own_accounts is None:
-                return None
-            external = member.value not in own_accounts
-            return Affiliation(kind="gcp-service-account", value=member.value, external=external), (SERVICE_ACCOUNTS,)
+    project = member.cluster_project or (home_project(member.value) if member.type == "serviceAccount" else None)
+    if project is not None:
         internal = context.is_internal_project(project)
         if internal is None:
             return None
         affiliation = Affiliation(kind="gcp-project", value=project, external=not internal)
         return affiliation, context.units_telling(project)
+    if member.type == "serviceAccount":  # e.g. N-compute@developer.gserviceaccount.com: the project's own?
+        if own_accounts is None:
+            return None
+        external = member.value not in own_accounts
+        return Affiliation(kind="gcp-service-account", value=member.value, external=external), (SERVICE_ACCOUNTS,)
     if member.domain is not None and member.type in ("user", "group", "domain"):
         external = not context.is_internal_domain(member.domain)
         return Affiliation(kind="gcp-domain", value=member.domain, external=external), ()

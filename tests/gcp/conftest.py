@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
 from partner_nhi.records import Identity
 
 FIXTURES = Path(__file__).parent / "fixtures"
+DEMO_REGISTRY = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
 NOW = datetime(2025, 10, 1, tzinfo=UTC)
 FAST_RETRY = {"initial": 0.01, "maximum": 0.05, "deadline": 10.0, "attempts": 4}
 
@@ -29,6 +31,12 @@ FAST_RETRY = {"initial": 0.01, "maximum": 0.05, "deadline": 10.0, "attempts": 4}
 def payload() -> Callable[[str], Any]:
     """A fixture payload (real API shape) by file stem."""
     return lambda name: json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def demo_registry() -> Path:
+    """The demo registry: partners acme (offboarded), globex (active), initech (offboarding)."""
+    return DEMO_REGISTRY
 
 
 @pytest.fixture

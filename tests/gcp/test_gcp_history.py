@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,6 @@ from partner_nhi.connectors.gcp.emulator.estate import key_id
 from partner_nhi.registry import load_registry
 from partner_nhi.store import Store
 
-REGISTRY = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
 SA = "{}@corp-prod.iam.gserviceaccount.com"
 ACME = SA.format("acme-deployer")
 FAST = {"initial": 0.01, "maximum": 0.05, "deadline": 5, "attempts": 3}
@@ -63,11 +61,13 @@ class Scan:
 class Scanner:
     """``partner-nhi scan`` against the emulators, the store in ``url``."""
 
-    def __init__(self, emulators: Emulators, folder: Path, monkeypatch: pytest.MonkeyPatch, **gcp: Any) -> None:
+    def __init__(
+        self, emulators: Emulators, registry: Path, folder: Path, monkeypatch: pytest.MonkeyPatch, **gcp: Any
+    ) -> None:
         self.url = f"sqlite:///{folder}/history.db"
         self.config = folder / "partner-nhi.yaml"
         settings = emulators.settings(organization_domains=["corp.example"], retry=FAST, **gcp)
-        document = {"registry": str(REGISTRY), "database": self.url, "retry": ENGINE_RETRY}
+        document = {"registry": str(registry), "database": self.url, "retry": ENGINE_RETRY}
         self.config.write_text(yaml.safe_dump({**document, "connectors": {"gcp": settings}}))
         self._monkeypatch = monkeypatch
 
@@ -88,8 +88,8 @@ def demo() -> Iterator[Emulators]:
 
 
 @pytest.fixture
-def scanner(demo: Emulators, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scanner:
-    return Scanner(demo, tmp_path, monkeypatch)
+def scanner(demo: Emulators, demo_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scanner:
+    return Scanner(demo, demo_registry, tmp_path, monkeypatch)
 
 
 def _account(emulators: Emulators, name: str) -> Account:
@@ -295,10 +295,12 @@ def _organisation() -> Estate:
 
 
 def test_failed_discovery_scans_configured_projects_and_carries_discovered_ones(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with running(_organisation()) as emulators:
-        scanner = Scanner(emulators, tmp_path, monkeypatch, projects=["corp-prod"], parent="organizations/1")
+        scanner = Scanner(
+            emulators, demo_registry, tmp_path, monkeypatch, projects=["corp-prod"], parent="organizations/1"
+        )
         first = scanner()
         assert first.code == 0
         assert {s["scope"] for s in first.document["run"]["scopes"]} == {"corp-prod", "corp-dev"}
@@ -329,8 +331,10 @@ def test_failed_discovery_scans_configured_projects_and_carries_discovered_ones(
         _assert_mended(first, scanner())
 
 
-def test_an_older_listing_committed_last_changes_nothing(demo: Emulators, database_url: str) -> None:
-    registry = load_registry(REGISTRY)
+def test_an_older_listing_committed_last_changes_nothing(
+    demo: Emulators, demo_registry: Path, database_url: str
+) -> None:
+    registry = load_registry(demo_registry)
     gcp = {"gcp": demo.settings(organization_domains=["corp.example"], retry=FAST)}
     with Store(database_url) as store:
         first = scan(gcp, registry, store)
@@ -369,8 +373,10 @@ def test_an_older_listing_committed_last_changes_nothing(demo: Emulators, databa
     assert not {f.id for f in later.findings if f.status != "resolved"} & resolved
 
 
-def test_a_project_listed_twice_is_scanned_once(demo: Emulators, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    scanner = Scanner(demo, tmp_path, monkeypatch, projects=["corp-prod", "corp-prod"])
+def test_a_project_listed_twice_is_scanned_once(
+    demo: Emulators, demo_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scanner = Scanner(demo, demo_registry, tmp_path, monkeypatch, projects=["corp-prod", "corp-prod"])
     result = scanner()
     assert result.code == 0
     run = result.document["run"]
