@@ -3,8 +3,9 @@ through a client built here, so every request is counted and retried the same wa
 
 - IAM admin (service accounts, keys): ``IAMClient`` over gRPC (its only transport),
   a counting interceptor on the channel.
-- Resource manager (IAM policy, project discovery): ``ProjectsClient`` /
-  ``FoldersClient`` over REST, a counting REST interceptor.
+- Resource manager (allow policies, the folders above a project, project
+  discovery): ``ProjectsClient`` / ``FoldersClient`` / ``OrganizationsClient``
+  over REST, a counting REST interceptor each.
 - Policy Analyzer (last authentication): plain httpx (no Python client exists),
   counted and retried in :class:`connectors.gcp.retry.RetryingTransport`.
 
@@ -33,13 +34,20 @@ from google.cloud.iam_admin_v1 import IAMClient
 from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 from google.cloud.resourcemanager_v3 import (
     FoldersClient,
+    GetFolderRequest,
+    GetProjectRequest,
     ListFoldersRequest,
     ListProjectsRequest,
+    OrganizationsClient,
     ProjectsClient,
 )
 from google.cloud.resourcemanager_v3.services.folders.transports.rest import (
     FoldersRestInterceptor,
     FoldersRestTransport,
+)
+from google.cloud.resourcemanager_v3.services.organizations.transports.rest import (
+    OrganizationsRestInterceptor,
+    OrganizationsRestTransport,
 )
 from google.cloud.resourcemanager_v3.services.projects.transports.rest import (
     ProjectsRestInterceptor,
@@ -61,10 +69,17 @@ class GcpClients:
     iam: IAMClient
     projects: ProjectsClient
     folders: FoldersClient
+    organizations: OrganizationsClient
     activity: httpx.Client  # base URL: the Policy Analyzer endpoint
     retry: Retry
     timeout: float
     page_size: int
+
+    def policy_client(self, resource: str) -> ProjectsClient | FoldersClient | OrganizationsClient:
+        """The resource-manager client that serves the allow policy of ``resource``
+        (``projects/P``, ``folders/N`` or ``organizations/N``)."""
+        kind = resource.partition("/")[0]
+        return self.projects if kind == "projects" else self.folders if kind == "folders" else self.organizations
 
 
 @contextmanager
@@ -88,12 +103,21 @@ def open_clients(settings: GcpSettings, calls: CallCounter) -> Iterator[GcpClien
         ),
         client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
     )
+    organizations = OrganizationsClient(
+        transport=OrganizationsRestTransport(
+            host=settings.resourcemanager_endpoint,
+            credentials=credentials,
+            interceptor=_CountingOrganizations(calls),
+        ),
+        client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
+    )
     activity = _activity_client(settings, credentials, calls)
     try:
         yield GcpClients(
             iam=iam,
             projects=projects,
             folders=folders,
+            organizations=organizations,
             activity=activity,
             retry=api_retry(settings.retry),
             timeout=settings.timeout,
@@ -101,7 +125,7 @@ def open_clients(settings: GcpSettings, calls: CallCounter) -> Iterator[GcpClien
         )
     finally:
         activity.close()
-        for client in (iam, projects, folders):
+        for client in (iam, projects, folders, organizations):
             client.transport.close()  # type: ignore[no-untyped-call]
 
 
@@ -205,6 +229,10 @@ class _CountingProjects(ProjectsRestInterceptor):
         self._calls.add("resourcemanager.projects.list")
         return request, metadata
 
+    def pre_get_project(self, request: GetProjectRequest, metadata: Metadata) -> tuple[GetProjectRequest, Metadata]:
+        self._calls.add("resourcemanager.projects.get")
+        return request, metadata
+
 
 class _CountingFolders(FoldersRestInterceptor):
     """Counts each resource-manager folders request sent, retries included."""
@@ -214,4 +242,27 @@ class _CountingFolders(FoldersRestInterceptor):
 
     def pre_list_folders(self, request: ListFoldersRequest, metadata: Metadata) -> tuple[ListFoldersRequest, Metadata]:
         self._calls.add("resourcemanager.folders.list")
+        return request, metadata
+
+    def pre_get_folder(self, request: GetFolderRequest, metadata: Metadata) -> tuple[GetFolderRequest, Metadata]:
+        self._calls.add("resourcemanager.folders.get")
+        return request, metadata
+
+    def pre_get_iam_policy(
+        self, request: iam_policy_pb2.GetIamPolicyRequest, metadata: Metadata
+    ) -> tuple[iam_policy_pb2.GetIamPolicyRequest, Metadata]:
+        self._calls.add("resourcemanager.folders.getIamPolicy")
+        return request, metadata
+
+
+class _CountingOrganizations(OrganizationsRestInterceptor):
+    """Counts each resource-manager organizations request sent, retries included."""
+
+    def __init__(self, calls: CallCounter) -> None:
+        self._calls = calls
+
+    def pre_get_iam_policy(
+        self, request: iam_policy_pb2.GetIamPolicyRequest, metadata: Metadata
+    ) -> tuple[iam_policy_pb2.GetIamPolicyRequest, Metadata]:
+        self._calls.add("resourcemanager.organizations.getIamPolicy")
         return request, metadata

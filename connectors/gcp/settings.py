@@ -36,6 +36,9 @@ class GcpSettings(BaseModel):
     organization_domains: list[str] = Field(default_factory=list)
     # the customer's projects that are not scanned: their service accounts are internal
     internal_projects: list[str] = Field(default_factory=list)
+    # read the allow policies of the folders and organisation above each project (a partner
+    # bound there holds its roles in the project); false: say so, and read only the project's
+    inherited_policies: bool = True
     iam_endpoint: str = "iam.googleapis.com:443"
     resourcemanager_endpoint: str = "https://cloudresourcemanager.googleapis.com"
     policyanalyzer_endpoint: str = "https://policyanalyzer.googleapis.com"

@@ -16,8 +16,10 @@ import pytest
 from partner_nhi.connector import CallCounter, Scope
 from partner_nhi.connectors.gcp import GcpConnector
 from partner_nhi.connectors.gcp.context import ProjectContext
+from partner_nhi.connectors.gcp.coverage import IAM_POLICY
 from partner_nhi.connectors.gcp.emulator import Account, Binding, Emulators, Estate, Key, Project, running
 from partner_nhi.connectors.gcp.emulator.estate import key_id
+from partner_nhi.connectors.gcp.iam_policy import ReadPolicy, Roles, grants_by_member
 from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
 from partner_nhi.records import Identity
 
@@ -76,6 +78,17 @@ def collect_scope(settings: dict[str, Any], project: str) -> Result:
 @pytest.fixture
 def collect() -> Callable[[dict[str, Any], str], Result]:
     return collect_scope
+
+
+@pytest.fixture
+def roles_of(units: UnitRecorder) -> Callable[..., Roles]:
+    """The roles a project policy payload binds, each binding through the engine's transform."""
+
+    def bound(policy: dict[str, Any], definitions: dict[str, list[str]] | None = None) -> Roles:
+        grants = grants_by_member([ReadPolicy("projects/corp-prod", IAM_POLICY, policy)], units)
+        return Roles(grants, definitions or {}, (IAM_POLICY,))
+
+    return bound
 
 
 @pytest.fixture

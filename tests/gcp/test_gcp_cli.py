@@ -66,7 +66,7 @@ def test_scan_reports_gcp_identities_and_findings_with_partner_and_owner(demo, t
     assert report["run"]["status"] == "complete"
     [scope] = report["run"]["scopes"]
     assert (scope["connector"], scope["scope"], scope["status"]) == ("gcp", "corp-prod", "complete")
-    assert scope["api_calls"] == 9  # 1 + 5 key listings + 1 policy + 2 activity queries
+    assert scope["api_calls"] == 10  # 1 + 5 key listings + 1 policy + 1 projects.get + 2 activity queries
 
     identities = {i["id"]: i for i in report["identities"]}
     assert (identities[ACME]["partner"], identities[ACME]["owner"]) == ("acme", "alice@example.com")

@@ -11,7 +11,17 @@ import yaml
 
 from partner_nhi.connector import ErrorKind, UnitStatus
 from partner_nhi.connectors.gcp import GcpConnector
-from partner_nhi.connectors.gcp.emulator import Account, Binding, Estate, Folder, Key, Project, faults, running
+from partner_nhi.connectors.gcp.emulator import (
+    Account,
+    Binding,
+    Estate,
+    Folder,
+    Key,
+    Organization,
+    Project,
+    faults,
+    running,
+)
 from partner_nhi.connectors.gcp.emulator.estate import key_id
 
 UNITS = (
@@ -53,10 +63,11 @@ def test_every_request_is_counted(settings, collect):
         "iam.ListServiceAccounts": 1,
         "iam.ListServiceAccountKeys": 2,
         "resourcemanager.projects.getIamPolicy": 1,
+        "resourcemanager.projects.get": 1,
         "policyanalyzer.serviceAccountKeyLastAuthentication.query": 1,
         "policyanalyzer.serviceAccountLastAuthentication.query": 1,
     }
-    assert result.calls.total == 6
+    assert result.calls.total == 7
 
 
 def _paged_estate(accounts: int) -> Estate:
@@ -234,6 +245,7 @@ def test_discovers_projects_under_an_organisation():
 def test_read_only_and_no_key_material(emulators, collect):
     estate_settings = emulators.settings(parent="organizations/1")
     emulators.iam.estate.projects[0].parent = "organizations/1"
+    emulators.iam.estate.organizations.append(Organization("organizations/1"))
     connector = GcpConnector(estate_settings)
     for scope in [*connector.scopes(), *connector.discover()]:
         collect(estate_settings, scope.id)
@@ -243,6 +255,8 @@ def test_read_only_and_no_key_material(emulators, collect):
     rm = {(r.method, r.path) for r in emulators.resource_manager.requests}
     assert rm == {
         ("POST", "/v3/projects/corp-prod:getIamPolicy"),
+        ("GET", "/v3/projects/corp-prod"),
+        ("POST", "/v3/organizations/1:getIamPolicy"),
         ("GET", "/v3/projects"),
         ("GET", "/v3/folders"),
     }
@@ -256,6 +270,7 @@ def test_every_operation_is_in_the_shipped_role(settings, collect):
         "iam.ListServiceAccounts": "iam.serviceAccounts.list",
         "iam.ListServiceAccountKeys": "iam.serviceAccountKeys.list",
         "resourcemanager.projects.getIamPolicy": "resourcemanager.projects.getIamPolicy",
+        "resourcemanager.projects.get": "resourcemanager.projects.get",
     }
     used = set(collect(settings, "corp-prod").calls.by_operation)
     needed = {permissions.get(op) or op.replace(".query", "Activities.query") for op in used}

@@ -27,6 +27,7 @@ from partner_nhi.connectors.gcp.emulator import (
     Estate,
     Folder,
     Key,
+    Organization,
     Project,
     faults,
     running,
@@ -291,7 +292,11 @@ def _organisation() -> Estate:
         ],
     )
     dev = Project("corp-dev", parent="folders/7", accounts=[Account("dev-batch", keys=[Key(key_id("dev"), UNROTATED)])])
-    return Estate(projects=[prod, dev], folders=[Folder("folders/7", "organizations/1")])
+    return Estate(
+        projects=[prod, dev],
+        folders=[Folder("folders/7", "organizations/1")],
+        organizations=[Organization("organizations/1")],
+    )
 
 
 def test_failed_discovery_scans_configured_projects_and_carries_discovered_ones(
@@ -382,7 +387,9 @@ def test_a_project_listed_twice_is_scanned_once(
     run = result.document["run"]
     assert run["warnings"] == ["gcp scope corp-prod is configured more than once: scanned once"]
     [scope] = run["scopes"]
-    assert scope["api_calls"] == 9  # one scan: 1 account listing, 5 key listings, 1 policy, 2 activity queries
+    assert (
+        scope["api_calls"] == 10
+    )  # one scan: 1 account listing, 5 key listings, 1 policy, 1 projects.get, 2 activity queries
     ids = [f["id"] for f in result.document["findings"]]
     assert len(ids) == len(set(ids))
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from helpers.scan import scan
 from partner_nhi.connectors.gcp.emulator import Binding, Estate, Project, running
-from partner_nhi.connectors.gcp.iam_policy import Grant, member_identities
+from partner_nhi.connectors.gcp.iam_policy import Grant, Roles, member_identities
 from partner_nhi.registry import load_registry
 
 # kubernetes/k8s.io, infra/gcp/terraform (Apache-2.0): a Prow cluster's KSA in the
@@ -36,8 +36,8 @@ GITHUB_POOL = (
 
 def test_the_customers_gke_workloads_are_inventory_of_their_project(context, units):
     scope = replace(context, internal_projects=context.internal_projects | {"k8s-infra-prow-build-trusted"})
-    grants = {m: [Grant("roles/storage.objectViewer")] for m in (K8S_INFRA, LEGACY, NAMESPACE)}
-    found = {i.id: i for i in member_identities(grants, scope, set(), units)}
+    grants = {m: [Grant("roles/storage.objectViewer", "projects/corp-prod")] for m in (K8S_INFRA, LEGACY, NAMESPACE)}
+    found = {i.id: i for i in member_identities(Roles(grants, {}, ("iam-policy",)), scope, set(), units)}
     assert set(found) == {K8S_INFRA, LEGACY, NAMESPACE}
     assert {i.kind for i in found.values()} == {"gcp-gke-workload"}
     assert [(a.kind, a.value, a.external) for a in found[K8S_INFRA].affiliations] == [
@@ -52,8 +52,8 @@ def test_the_customers_gke_workloads_are_inventory_of_their_project(context, uni
 
 
 def test_a_workload_of_another_partys_cluster_or_pool_is_external(context, units):
-    grants = {m: [Grant("roles/viewer")] for m in (K8S_INFRA, PARTNER_CLUSTER, GITHUB_POOL)}
-    found = {i.id: i for i in member_identities(grants, context, set(), units)}
+    grants = {m: [Grant("roles/viewer", "projects/corp-prod")] for m in (K8S_INFRA, PARTNER_CLUSTER, GITHUB_POOL)}
+    found = {i.id: i for i in member_identities(Roles(grants, {}, ("iam-policy",)), context, set(), units)}
     assert [(a.kind, a.value, a.external) for a in found[PARTNER_CLUSTER].affiliations] == [
         ("gcp-project", "acme-tools-prod", True)
     ]

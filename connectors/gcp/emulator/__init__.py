@@ -9,7 +9,16 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from partner_nhi.connectors.gcp.emulator.estate import Account, Binding, Estate, Folder, Key, Project, key_id
+from partner_nhi.connectors.gcp.emulator.estate import (
+    Account,
+    Binding,
+    Estate,
+    Folder,
+    Key,
+    Organization,
+    Project,
+    key_id,
+)
 from partner_nhi.connectors.gcp.emulator.iam import IamEmulator
 from partner_nhi.connectors.gcp.emulator.rest import PolicyAnalyzerEmulator, ResourceManagerEmulator
 
@@ -21,6 +30,7 @@ __all__ = [
     "Folder",
     "IamEmulator",
     "Key",
+    "Organization",
     "PolicyAnalyzerEmulator",
     "Project",
     "ResourceManagerEmulator",

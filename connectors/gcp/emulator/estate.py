@@ -70,16 +70,34 @@ class Project:
 class Folder:
     name: str  # folders/N
     parent: str  # organizations/N or folders/N
+    bindings: list[Binding] = field(default_factory=list)
+
+
+@dataclass
+class Organization:
+    name: str  # organizations/N
+    bindings: list[Binding] = field(default_factory=list)
 
 
 @dataclass
 class Estate:
     projects: list[Project]
     folders: list[Folder] = field(default_factory=list)
+    organizations: list[Organization] = field(default_factory=list)
+    custom_roles: dict[str, list[str]] = field(default_factory=dict)  # projects/P/roles/R -> permissions
     _by_email: dict[str, tuple[Project, Account]] = field(default_factory=dict, repr=False)
 
     def project(self, project_id: str) -> Project | None:
         return next((p for p in self.projects if p.id == project_id), None)
+
+    def bindings_of(self, resource: str) -> list[Binding] | None:
+        """The allow policy's bindings of ``projects/P``, ``folders/N`` or ``organizations/N``."""
+        kind, _, name = resource.partition("/")
+        if kind == "projects":
+            project = self.project(name)
+            return project.bindings if project else None
+        holders = self.folders if kind == "folders" else self.organizations
+        return next((h.bindings for h in holders if h.name == resource), None)
 
     def account(self, email: str) -> tuple[Project, Account] | None:
         """The project and account of a service-account email (indexed: one lookup per key listing)."""

@@ -1,8 +1,9 @@
 """HTTP emulators of resource manager v3 and Policy Analyzer v1, on the shared
 loopback server (request log, fault injection with ``server.fail``).
 
-Resource manager: exactly what ``ProjectsClient`` / ``FoldersClient`` send over
-REST: ``POST /v3/projects/{p}:getIamPolicy`` (a read), ``GET /v3/projects?parent=``,
+Resource manager: exactly what ``ProjectsClient`` / ``FoldersClient`` /
+``OrganizationsClient`` send over REST: ``POST /v3/{projects|folders|organizations}/N:getIamPolicy``
+(a read), ``GET /v3/projects/{p}``, ``GET /v3/folders/{f}``, ``GET /v3/projects?parent=``,
 ``GET /v3/folders?parent=``. Policy Analyzer:
 ``GET /v1/projects/{p}/locations/global/activityTypes/{type}/activities:query``.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from partner_nhi.connectors.gcp.emulator.estate import Estate, Project
+from partner_nhi.connectors.gcp.emulator.estate import Estate, Folder, Project
 from partner_nhi.connectors.gcp.emulator.faults import permission_denied
 from partner_nhi.connectors.loopback import LoopbackServer, Request, Response, page
 
@@ -27,24 +28,43 @@ class ResourceManagerEmulator(LoopbackServer):
         self.max_page_size = max_page_size
         super().__init__(
             [
-                ("POST", r"/v3/projects/(?P<project>[^/:]+):getIamPolicy", self._get_iam_policy),
+                (
+                    "POST",
+                    r"/v3/(?P<resource>(?P<kind>projects|folders|organizations)/[^/:]+):getIamPolicy",
+                    self._get_iam_policy,
+                ),
+                ("GET", r"/v3/projects/(?P<project>[^/:]+)", self._get_project),
+                ("GET", r"/v3/(?P<folder>folders/[^/:]+)", self._get_folder),
                 ("GET", r"/v3/projects", self._list_projects),
                 ("GET", r"/v3/folders", self._list_folders),
             ]
         )
 
     def _get_iam_policy(self, request: Request) -> Response:
-        project = self.estate.project(request.params["project"])
-        if project is None:  # Google does not say whether it exists
-            return permission_denied("resourcemanager.projects.getIamPolicy").http_response()
+        held = self.estate.bindings_of(request.params["resource"])
+        if held is None:  # Google does not say whether it exists
+            kind = request.params["kind"]
+            return permission_denied(f"resourcemanager.{kind}.getIamPolicy").http_response()
         bindings = []
-        for binding in project.bindings:
+        for binding in held:
             entry: dict[str, Any] = {"role": binding.role, "members": binding.members}
             if binding.condition:
                 entry["condition"] = binding.condition
             bindings.append(entry)
-        conditional = any(b.condition for b in project.bindings)
+        conditional = any(b.condition for b in held)
         return Response(200, {"version": 3 if conditional else 1, "etag": "BwYAAAAAAAA=", "bindings": bindings})
+
+    def _get_project(self, request: Request) -> Response:
+        project = self.estate.project(request.params["project"])
+        if project is None:
+            return permission_denied("resourcemanager.projects.get").http_response()
+        return Response(200, _project(project))
+
+    def _get_folder(self, request: Request) -> Response:
+        folder = next((f for f in self.estate.folders if f.name == request.params["folder"]), None)
+        if folder is None:
+            return permission_denied("resourcemanager.folders.get").http_response()
+        return Response(200, _folder(folder))
 
     def _list_projects(self, request: Request) -> Response:
         parent = request.query.get("parent", "")
@@ -57,7 +77,7 @@ class ResourceManagerEmulator(LoopbackServer):
         parent = request.query.get("parent", "")
         children = [f for f in self.estate.folders if f.parent == parent]
         items, token = page(children, request.query.get("pageToken"), self._size(request))
-        folders = [{"name": f.name, "parent": f.parent, "displayName": f.name, "state": "ACTIVE"} for f in items]
+        folders = [_folder(f) for f in items]
         return Response(200, {"folders": folders, **({"nextPageToken": token} if token else {})})
 
     def _size(self, request: Request) -> int:
@@ -94,10 +114,14 @@ def _project(project: Project) -> dict[str, Any]:
     return {
         "name": f"projects/{project.number}",
         "projectId": project.id,
-        "parent": project.parent,
+        **({"parent": project.parent} if project.parent else {}),  # none outside an organisation
         "state": "ACTIVE",
         "displayName": project.id,
     }
+
+
+def _folder(folder: Folder) -> dict[str, Any]:
+    return {"name": folder.name, "parent": folder.parent, "displayName": folder.name, "state": "ACTIVE"}
 
 
 def _activities(project: Project, kind: str) -> list[dict[str, Any]]:
