@@ -41,9 +41,10 @@ from partner_nhi.connectors.gcp.coverage import (
 from partner_nhi.connectors.gcp.discovery import discover_projects
 from partner_nhi.connectors.gcp.errors import DiscoveryFailed, classify
 from partner_nhi.connectors.gcp.iam_policy import ReadPolicy
+from partner_nhi.connectors.gcp.revocation import revocation_steps
 from partner_nhi.connectors.gcp.settings import GcpSettings
 from partner_nhi.connectors.gcp.shared import SharedReads
-from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, Scope, Units
+from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, RevocationStep, Scope, Units
 
 Payload = dict[str, Any]
 
@@ -117,6 +118,10 @@ class GcpConnector(Connector):
 
     def classify(self, error: BaseException) -> ErrorKind:
         return classify(error)
+
+    @classmethod
+    def revocation_steps(cls, identity: Identity) -> list[RevocationStep]:
+        return revocation_steps(identity)
 
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]]:

@@ -49,7 +49,7 @@ class ReadPolicy:
 class Grant:
     role: str
     resource: str  # where it is bound: a member bound on a folder holds it in every project below
-    condition: Mapping[str, str] | None = None  # title and expression, as bound
+    condition: Mapping[str, str] | None = None  # title, expression and description, as bound
 
     def as_binding(self) -> dict[str, Any]:
         """The binding exactly as it stands: what a revocation step must name."""
@@ -102,7 +102,7 @@ def grants_by_member(policies: Iterable[ReadPolicy], units: Units) -> dict[str, 
 
 def _read_binding(resource: str, binding: dict[str, Any]) -> tuple[Grant, list[str]]:
     condition = binding.get("condition")
-    held = {k: condition[k] for k in ("title", "expression") if condition.get(k)} if condition else None
+    held = {k: condition[k] for k in ("title", "expression", "description") if condition.get(k)} if condition else None
     return Grant(binding["role"], resource, held or None), binding.get("members", [])
 
 
