@@ -106,17 +106,23 @@ class LastAuthentication:
 
 
 def _label(activity: dict[str, Any]) -> str:
-    return str(activity["fullResourceName"])
+    """How an error names an activity record: its resource, outside or inside the activity."""
+    return str(activity.get("fullResourceName") or _subject(activity)["fullResourceName"])
+
+
+def _subject(activity: dict[str, Any]) -> dict[str, Any]:
+    inner = activity.get("activity", {})
+    subject: dict[str, Any] = inner.get("serviceAccountKey") or inner.get("serviceAccount") or {}
+    return subject
 
 
 def _names(activity: dict[str, Any]) -> set[str]:
     """Every name an activity record identifies its account or key by; at least one."""
-    inner = activity.get("activity", {})
-    subject = inner.get("serviceAccountKey") or inner.get("serviceAccount") or {}
+    subject = _subject(activity)
     names = {
         _last_segment(activity.get("fullResourceName")),
         _last_segment(subject.get("fullResourceName")),
-        subject.get("serviceAccountId") if "serviceAccount" in inner else None,
+        subject.get("serviceAccountId") if "serviceAccount" in activity.get("activity", {}) else None,
     }
     found = {n.lower() for n in names if n}
     if not found:
