@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from partner_nhi.connector import Connector
-from partner_nhi.outputs.document import identity_entry
+from partner_nhi.document import identity_entry
 from partner_nhi.results import RunResult
 
 

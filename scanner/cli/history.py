@@ -13,9 +13,6 @@ from rich.text import Text
 
 from partner_nhi.cli.app import app, exit_codes_for_errors, scopes_app
 from partner_nhi.cli.options import ConfigOption, DbOption, Format
-from partner_nhi.config import load_settings
-from partner_nhi.outputs.render import findings_csv, findings_table
-from partner_nhi.store import Store
 
 
 @app.command()
@@ -32,18 +29,25 @@ def findings(
     format: Annotated[Format | None, typer.Option("--format", "-f", help="table, json or csv.")] = None,
 ) -> None:
     """Query the stored history of findings."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.outputs.render import findings_tables, write_csv
+    from partner_nhi.store import Store
+
     with exit_codes_for_errors():
         settings = load_settings(config)
         with Store(db or settings.database) as store:
             run_id = store.latest_run_id() if run == "latest" else run
             found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
     chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
+    entries = [f.model_dump(mode="json", exclude={"units"}) for f in found]
     if chosen is Format.json:
-        sys.stdout.write(json.dumps([f.model_dump(mode="json", exclude={"units"}) for f in found], indent=2) + "\n")
+        sys.stdout.write(json.dumps(entries, indent=2) + "\n")
     elif chosen is Format.csv:
-        sys.stdout.write(findings_csv([f.model_dump(mode="json") for f in found]))
+        write_csv(entries, sys.stdout)
     else:
-        Console().print(findings_table(found, f"{len(found)} findings"))
+        console = Console()
+        for table in findings_tables(entries, f"{len(entries)} findings"):
+            console.print(table)
 
 
 @scopes_app.command("list")
@@ -53,6 +57,9 @@ def scopes_list(
     format: Annotated[Format | None, typer.Option("--format", "-f", help="table or json.")] = None,
 ) -> None:
     """Every scope history knows: when it was last observed, what is open in it, whether it was retired."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.store import Store
+
     with exit_codes_for_errors():
         settings = load_settings(config)
         with Store(db or settings.database) as store:
@@ -93,6 +100,9 @@ def scopes_retire(
 ) -> None:
     """A scope removed from the configuration on purpose: resolve its open findings, with the reason
     as evidence, so later runs stop carrying them. Scanning it again brings it back."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.store import Store
+
     with exit_codes_for_errors():
         settings = load_settings(config)
         with Store(db or settings.database) as store:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -35,20 +37,22 @@ from partner_nhi.cli.options import (
     RegistryOption,
     VerboseOption,
 )
-from partner_nhi.config import Settings, load_settings
-from partner_nhi.connector import connector_names, load_connector
-from partner_nhi.engine import ScanRequest, run_scan
 from partner_nhi.errors import ConfigError
-from partner_nhi.outputs import render
-from partner_nhi.outputs.render import print_report
-from partner_nhi.registry import Registry, load_registry
-from partner_nhi.results import RunResult, ScopeResult
-from partner_nhi.rules.model import Severity
-from partner_nhi.store import Store
-from partner_nhi.sweep import sweep_report
+from partner_nhi.severity import Severity
+
+if TYPE_CHECKING:  # the rest loads when a command runs: `partner-nhi --help` stays fast
+    from partner_nhi.config import Settings
+    from partner_nhi.engine import ScanRequest
+    from partner_nhi.registry import Registry
+    from partner_nhi.results import RunResult
+    from partner_nhi.shards import Shard
+    from partner_nhi.store import Store
 
 
 def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
+    from partner_nhi.config import load_settings
+    from partner_nhi.registry import load_registry
+
     settings = load_settings(config)
     registry_path = registry or settings.registry
     if registry_path is None:
@@ -57,6 +61,8 @@ def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registr
 
 
 def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
+    from partner_nhi.connector import connector_names
+
     names = list(dict.fromkeys(requested or sorted(settings.connectors) or ["aws"]))
     installed = connector_names()
     for name in names:
@@ -66,6 +72,9 @@ def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
 
 
 def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
+    from partner_nhi.engine import run_scan
+    from partner_nhi.results import ScopeResult
+
     if not err.is_terminal:
         return run_scan(request, store)
     with Progress(
@@ -77,7 +86,7 @@ def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
             if scope is not None:
                 err.print(
                     f"  {escape(message)}: {scope.status.value}, "
-                    f"{len(scope.identities)} identities, {scope.api_calls} API calls"
+                    f"{scope.identity_count} identities, {scope.api_calls} API calls"
                 )
             else:
                 bar.update(task, description=escape(message))
@@ -85,32 +94,55 @@ def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
         return run_scan(request, store, progress=report)
 
 
-def _emit(run: RunResult, fmt: Format | None, output: Path | None) -> None:
+def _emit(store: Store, run: RunResult, fmt: Format | None, output: Path | None) -> None:
+    """The report of ``run``, streamed from the store to stdout or atomically to ``output``."""
+    from partner_nhi.outputs import write_report
+    from partner_nhi.outputs.render import print_report
+
     chosen = fmt or (Format.table if sys.stdout.isatty() and output is None else Format.json)
+    document = store.document(run.id)
     if chosen is Format.table and output is None:
-        print_report(run, Console() if sys.stdout.isatty() else Console(width=160))
+        print_report(document, Console() if sys.stdout.isatty() else Console(width=160))
         return
-    text = render(run, chosen.value)
     if output is None:
-        sys.stdout.write(text)
+        write_report(document, chosen.value, sys.stdout)
         return
     tmp = output.with_name(output.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as stream:
+        write_report(document, chosen.value, stream)
     tmp.replace(output)  # never a half-written report
-    err.print(f"wrote {chosen.value} report to {output}: run {run.status}, {len(run.findings)} findings")
+    err.print(f"wrote {chosen.value} report to {output}: run {run.status}", markup=False, highlight=False)
 
 
 def _exit_code(run: RunResult, fail_on: Severity | None) -> int:
     if run.status != "complete":
         return EXIT_INCOMPLETE
-    if fail_on is not None and any(f.status != "resolved" and f.severity.rank >= fail_on.rank for f in run.findings):
+    if fail_on is not None and run.holds_current_at_or_above(fail_on):
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def _run(command: str, settings: Settings, registry: Registry, names: list[str], db: str | None) -> RunResult:
+def _scan_and_report(
+    command: str,
+    settings: Settings,
+    registry: Registry,
+    names: list[str],
+    db: str | None,
+    report: Callable[[Store, RunResult], None],
+    keep_records: bool = False,
+    run_id: str | None = None,
+    shard: Shard | None = None,
+) -> RunResult:
+    from partner_nhi.engine import ScanRequest
+    from partner_nhi.store import Store
+
     with Store(db or settings.database) as store:
-        return _progress_scan(ScanRequest(settings, registry, names, command=command), store)
+        request = ScanRequest(
+            settings, registry, names, command=command, keep_records=keep_records, run_id=run_id, shard=shard
+        )
+        run = _progress_scan(request, store)
+        report(store, run)
+    return run
 
 
 @app.command()
@@ -122,14 +154,31 @@ def scan(
     output: OutputOption = None,
     db: DbOption = None,
     fail_on: FailOnOption = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="K/N: scan only this shard's scopes (K from 0, e.g. JOB_COMPLETION_INDEX); needs --run-id "
+            "and PostgreSQL. The run is complete when all N shards reported complete.",
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="The run's id, shared by its shards (e.g. the scheduled time).")
+    ] = None,
     verbose: VerboseOption = 0,
 ) -> None:
     """Scan the configured accounts, tenants and projects; store the history; report."""
+    from partner_nhi.shards import Shard
+
     logs.configure(verbose)
     with exit_codes_for_errors():
+        part = Shard.parse(shard) if shard is not None else None
+        if part is not None and not run_id:
+            raise ConfigError("--shard needs --run-id: every shard of one run must name the same run")
         settings, loaded = _load(config, registry)
-        run = _run("scan", settings, loaded, _connectors(settings, connector), db)
-    _emit(run, format, output)
+        names = _connectors(settings, connector)
+        emit = partial(_emit, fmt=format, output=output)
+        run = _scan_and_report("scan", settings, loaded, names, db, emit, run_id=run_id, shard=part)
     raise typer.Exit(_exit_code(run, fail_on))
 
 
@@ -142,6 +191,10 @@ def demo(
     verbose: VerboseOption = 0,
 ) -> None:
     """Run the whole product against a built-in simulated estate: no credentials, no network."""
+    from partner_nhi.config import Settings
+    from partner_nhi.connector import connector_names, load_connector
+    from partner_nhi.registry import load_registry
+
     logs.configure(verbose)
     names = connector or connector_names()
     registry_file = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
@@ -160,9 +213,15 @@ def demo(
         if db is None:
             db = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/demo.db"
         with exit_codes_for_errors():
-            run = _run("demo", settings, load_registry(registry_file), sorted(estates), db)
-    err.print(f"demo registry: {registry_file}")
-    _emit(run, format, output)
+            err.print(f"demo registry: {registry_file}", markup=False, highlight=False)
+            run = _scan_and_report(
+                "demo",
+                settings,
+                load_registry(registry_file),
+                sorted(estates),
+                db,
+                partial(_emit, fmt=format, output=output),
+            )
     raise typer.Exit(_exit_code(run, None))
 
 
@@ -181,13 +240,16 @@ def sweep(
 
     Exits 1 while anything of the partner is still active: a gate for offboarding.
     """
+    from partner_nhi.connector import load_connector
+    from partner_nhi.sweep import sweep_report
+
     logs.configure(verbose)
     with exit_codes_for_errors():
         settings, loaded = _load(config, registry)
         if loaded.partner(partner) is None:
             raise ConfigError(f"--partner: {partner!r} is not in the registry")
         names = _connectors(settings, connector)
-        run = _run(f"sweep {partner}", settings, loaded, names, db)
+        run = _scan_and_report(f"sweep {partner}", settings, loaded, names, db, lambda store, run: None, True)
     report = sweep_report(run, partner, {name: load_connector(name) for name in names})
     text = json.dumps(report, indent=2) + "\n"
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:

@@ -1,6 +1,6 @@
-"""Renderings of a run: the JSON document (the contract), CSV, a terminal table, OCSF."""
+"""Renderings of a run, streamed from the store: the JSON document (the contract), CSV,
+OCSF JSON Lines and a terminal table."""
 
-from partner_nhi.outputs.document import run_document
-from partner_nhi.outputs.render import FORMATS, render
+from partner_nhi.outputs.render import FORMATS, write_report
 
-__all__ = ["FORMATS", "render", "run_document"]
+__all__ = ["FORMATS", "write_report"]
