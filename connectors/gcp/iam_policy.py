@@ -203,9 +203,15 @@ def member_identity(
         provider_managed=agent,
         privileged=held.privileged,
         permissions=held.roles,
-        affiliations=(affiliation,) if affiliation is not None else (),
+        affiliations=(*((affiliation,) if affiliation is not None else ()), *_subject(member)),
         details=details,
     )
+
+
+def _subject(member: Member) -> tuple[Affiliation, ...]:
+    """A pool principal's subject (``repo:ORG/REPO:ref:...`` from GitHub Actions, say): evidence
+    of whose workload it is, for a registry that recognises partners by OIDC subject."""
+    return (Affiliation(kind="oidc-subject", value=member.subject, external=True),) if member.subject else ()
 
 
 def _kind(member: Member, agent: bool) -> str:

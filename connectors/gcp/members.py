@@ -29,6 +29,9 @@ _GKE_PRINCIPAL = re.compile(
     rf"^principal(Set)?://iam\.googleapis\.com/projects/\d+/locations/global/workloadIdentityPools/{_GKE_POOL}/(?P<workload>.+)$"
 )
 _GKE_SUBJECT = re.compile(r"^subject/ns/(?P<namespace>[^/]+)/sa/(?P<account>[^/]+)$")
+_POOL_SUBJECT = re.compile(
+    r"^principal://iam\.googleapis\.com/projects/\d+/locations/global/workloadIdentityPools/[^/]+/subject/(?P<subject>.+)$"
+)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Member:
     uid: str | None = None  # a deleted principal's numeric id
     cluster_project: str | None = None  # a GKE workload's: the project whose clusters run it
     workload: str | None = None  # and which: ``NAMESPACE/KSA``, or the set (``namespace/NS``)
+    subject: str | None = None  # a workload identity pool principal's subject (an OIDC ``sub``)
 
     @property
     def email(self) -> str | None:
@@ -58,7 +62,8 @@ def parse_member(raw: str) -> Member:
     if raw.startswith(("principal://", "principalSet://")):
         gke = _GKE_PRINCIPAL.match(raw)
         if gke is None:
-            return Member(raw, "principal", raw)
+            pool = _POOL_SUBJECT.match(raw)
+            return Member(raw, "principal", raw, subject=pool["subject"] if pool else None)
         subject = _GKE_SUBJECT.match(gke["workload"])
         workload = f"{subject['namespace']}/{subject['account']}" if subject else gke["workload"]
         return Member(raw, "gke-workload", raw, cluster_project=gke["project"], workload=workload)

@@ -27,7 +27,8 @@ NAMESPACE = (
     "corp-prod.svc.id.goog/namespace/payments"
 )
 PARTNER_CLUSTER = "serviceAccount:acme-tools-prod.svc.id.goog[sync/acme-agent]"
-# Google Cloud, "Principal identifiers": one identity of a (non-GKE) workload identity pool
+# Google Cloud, "Principal identifiers": one identity of a (non-GKE) workload identity pool, here
+# a GitHub Actions job (its subject in GitHub's documented form repo:ORG/REPO:ref:refs/heads/BRANCH)
 GITHUB_POOL = (
     "principal://iam.googleapis.com/projects/482910573920/locations/global/workloadIdentityPools/"
     "github/subject/repo:acme-corp/deploy:ref:refs/heads/main"
@@ -58,10 +59,14 @@ def test_a_workload_of_another_partys_cluster_or_pool_is_external(context, units
         ("gcp-project", "acme-tools-prod", True)
     ]
     assert found[K8S_INFRA].affiliations[0].external  # not a project of this customer
-    assert (found[GITHUB_POOL].kind, found[GITHUB_POOL].affiliations[0].kind) == (
-        "gcp-external-member",
-        "gcp-principal",
-    )
+    pool = found[GITHUB_POOL]
+    assert pool.kind == "gcp-external-member"
+    # its OIDC subject is evidence of whose workload it is (issue 10, item 11), beside the pool
+    assert [(a.kind, a.value, a.external) for a in pool.affiliations] == [
+        ("gcp-principal", GITHUB_POOL, True),
+        ("oidc-subject", "repo:acme-corp/deploy:ref:refs/heads/main", True),
+    ]
+    assert not any(a.kind == "oidc-subject" for a in found[K8S_INFRA].affiliations)
 
 
 def test_a_scan_reports_no_partner_finding_for_the_customers_own_workloads(demo_registry):
