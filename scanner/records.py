@@ -124,6 +124,9 @@ class Credential(BaseModel):
     last_used: LastUse = LastUse.unknown()
     display: str | None = None  # a hint, a fingerprint, a federation subject: never the secret
     source: str  # the resource type (coverage unit) that listed it
+    # a federation that admits any workload its issuer vouches for (no subject or attribute
+    # condition): set by a connector that read the trust's conditions, else left False
+    unrestricted: bool = False
 
     @field_validator("created", "expires")
     @classmethod

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from partner_nhi.registry import PartnerStatus
+from partner_nhi.rules.federation import unrestricted_federation
 from partner_nhi.rules.lifetime import (
     expired_credential,
     expiring_credential,
@@ -45,7 +46,9 @@ class Rule:
 
 NHI1 = "NHI1:2025 Improper Offboarding"
 NHI3 = "NHI3:2025 Vulnerable Third-Party NHI"
+NHI4 = "NHI4:2025 Insecure Authentication"
 NHI5 = "NHI5:2025 Overprivileged NHI"
+NHI6 = "NHI6:2025 Insecure Cloud Deployment Configurations"
 NHI7 = "NHI7:2025 Long-Lived Secrets"
 NHI9 = "NHI9:2025 NHI Reuse"
 
@@ -128,6 +131,16 @@ CATALOGUE: tuple[Rule, ...] = (
         (NHI7,),
         ("PR.AA-01",),
         365,
+    ),
+    Rule(
+        "unrestricted-federation",
+        "Federated trust that admits any workload of its issuer",
+        Severity.HIGH,
+        unrestricted_federation,
+        "Add a condition naming the workloads allowed (the OIDC subject, repository or account; a "
+        "workload identity provider's attribute condition); until then, disable the trust.",
+        (NHI6, NHI4),
+        ("PR.AA-01", "PR.AA-03", "PR.AA-05"),
     ),
 )
 
