@@ -6,8 +6,9 @@ through a client built here, so every request is counted and retried the same wa
 - Resource manager (allow policies, the folders above a project, project
   discovery): ``ProjectsClient`` / ``FoldersClient`` / ``OrganizationsClient``
   over REST, a counting REST interceptor each.
-- Policy Analyzer (last authentication): plain httpx (no Python client exists),
-  counted and retried in :class:`connectors.gcp.retry.RetryingTransport`.
+- Policy Analyzer (last authentication) and IAM's REST-only workload identity
+  pools: plain httpx (no Python client exists), counted and retried in
+  :class:`connectors.gcp.retry.RetryingTransport`.
 
 Credentials come from Google ADC; ``anonymous`` mode (loopback emulators only,
 checked in :mod:`connectors.gcp.settings`) uses none and a plain-text channel.
@@ -71,6 +72,7 @@ class GcpClients:
     folders: FoldersClient
     organizations: OrganizationsClient
     activity: httpx.Client  # base URL: the Policy Analyzer endpoint
+    iam_rest: httpx.Client  # base URL: IAM's REST endpoint (workload identity pools)
     retry: Retry
     timeout: float
     page_size: int
@@ -111,7 +113,8 @@ def open_clients(settings: GcpSettings, calls: CallCounter) -> Iterator[GcpClien
         ),
         client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
     )
-    activity = _activity_client(settings, credentials, calls)
+    activity = _rest_client(settings.policyanalyzer_endpoint, settings, credentials, calls, _activity_operation)
+    iam_rest = _rest_client(settings.iam_rest_endpoint, settings, credentials, calls, _pool_operation)
     try:
         yield GcpClients(
             iam=iam,
@@ -119,12 +122,14 @@ def open_clients(settings: GcpSettings, calls: CallCounter) -> Iterator[GcpClien
             folders=folders,
             organizations=organizations,
             activity=activity,
+            iam_rest=iam_rest,
             retry=api_retry(settings.retry),
             timeout=settings.timeout,
             page_size=settings.page_size,
         )
     finally:
         activity.close()
+        iam_rest.close()
         for client in (iam, projects, folders, organizations):
             client.transport.close()  # type: ignore[no-untyped-call]
 
@@ -148,12 +153,19 @@ def _iam_transport(settings: GcpSettings, credentials: Credentials, calls: CallC
     return IAMGrpcTransport(host=settings.iam_endpoint, credentials=credentials, channel=counted_channel)
 
 
-def _activity_client(settings: GcpSettings, credentials: Credentials, calls: CallCounter) -> httpx.Client:
-    endpoint = settings.policyanalyzer_endpoint
+def _rest_client(
+    endpoint: str,
+    settings: GcpSettings,
+    credentials: Credentials,
+    calls: CallCounter,
+    operation: Callable[[httpx.Request], str],
+) -> httpx.Client:
+    """An httpx client for a Google REST API without a Python client: each attempt counted
+    under ``operation(request)``, throttled and transient answers retried."""
     transport = RetryingTransport(
         httpx.HTTPTransport(proxy=_env_proxy(endpoint)),
         settings.retry,
-        on_send=lambda request: calls.add(_activity_operation(request)),
+        on_send=lambda request: calls.add(operation(request)),
     )
     return httpx.Client(
         base_url=endpoint,
@@ -177,6 +189,15 @@ def _activity_operation(request: httpx.Request) -> str:
     segments = request.url.path.split("/")
     kind = segments[segments.index("activityTypes") + 1] if "activityTypes" in segments else "?"
     return f"policyanalyzer.{kind}.query"
+
+
+def _pool_operation(request: httpx.Request) -> str:
+    """``iam.workloadIdentityPools.list`` or ``iam.workloadIdentityPoolProviders.list``."""
+    return (
+        "iam.workloadIdentityPoolProviders.list"
+        if request.url.path.endswith("/providers")
+        else ("iam.workloadIdentityPools.list")
+    )
 
 
 class _GoogleAuth(httpx.Auth):

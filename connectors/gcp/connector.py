@@ -1,11 +1,12 @@
-"""The GCP connector: one scope per project, seven coverage units per scope (eight with
+"""The GCP connector: one scope per project, eight coverage units per scope (nine with
 ``parent``: the listing of the organisation's projects, which tells whether another
-project's service account bound here is the customer's; six with
+project's service account bound here is the customer's; seven with
 ``inherited_policies: false``).
 
 Calls per project: ListServiceAccounts (one per 100 accounts), one
 ListServiceAccountKeys per account (the API has no bulk form), one getIamPolicy, one
-projects.get, and one paged Policy Analyzer query per activity type. Shared by every
+projects.get, one listing of workload identity pools and one of each pool's providers,
+and one paged Policy Analyzer query per activity type. Shared by every
 project of a run, read once: discovery under ``parent``, each folder's parent and
 policy, the organisation's policy, and each custom role's definition (GetRole).
 
@@ -24,7 +25,15 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, ClassVar
 
-from partner_nhi.connectors.gcp import activity, hierarchy, iam_policy, keys, roles, service_accounts
+from partner_nhi.connectors.gcp import (
+    activity,
+    hierarchy,
+    iam_policy,
+    keys,
+    roles,
+    service_accounts,
+    workload_identity,
+)
 from partner_nhi.connectors.gcp.activity import LastAuthentication
 from partner_nhi.connectors.gcp.clients import GcpClients, open_clients
 from partner_nhi.connectors.gcp.context import ProjectContext
@@ -37,6 +46,7 @@ from partner_nhi.connectors.gcp.coverage import (
     KEYS,
     PARENT_PROJECTS,
     SERVICE_ACCOUNTS,
+    WORKLOAD_PROVIDERS,
 )
 from partner_nhi.connectors.gcp.discovery import discover_projects
 from partner_nhi.connectors.gcp.errors import DiscoveryFailed, classify
@@ -44,6 +54,7 @@ from partner_nhi.connectors.gcp.iam_policy import ReadPolicy
 from partner_nhi.connectors.gcp.revocation import revocation_steps
 from partner_nhi.connectors.gcp.settings import GcpSettings
 from partner_nhi.connectors.gcp.shared import SharedReads
+from partner_nhi.connectors.gcp.workload_identity import Pooled
 from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, RevocationStep, Scope, Units
 
 Payload = dict[str, Any]
@@ -58,6 +69,7 @@ class ProjectData:
     policy: Payload | None
     inherited: list[ReadPolicy] | None  # the folders' and organisation's (none read with inherited_policies: false)
     role_permissions: Mapping[str, list[str]]  # by custom role; a role missing: its definition was not read
+    providers: list[Pooled] | None  # the workload identity pools' providers
     key_activities: list[Payload] | None
     account_activities: list[Payload] | None
 
@@ -74,6 +86,7 @@ class GcpConnector(Connector):
         IAM_POLICY,
         INHERITED_POLICIES,
         CUSTOM_ROLES,
+        WORKLOAD_PROVIDERS,
         KEY_LAST_AUTHENTICATION,
         ACCOUNT_LAST_AUTHENTICATION,
         PARENT_PROJECTS,
@@ -176,8 +189,9 @@ def fetch_project(
     definitions = units.fetch_each(
         CUSTOM_ROLES, bound, lambda name: shared.get(f"role {name}", partial(roles.get_role, clients, name))
     )
+    providers = units.fetch(WORKLOAD_PROVIDERS, lambda: workload_identity.list_providers(clients, project))
     if accounts is None:  # keys and last use of unknown accounts: not reached
-        return ProjectData(None, {}, policy, inherited, definitions, None, None)
+        return ProjectData(None, {}, policy, inherited, definitions, providers, None, None)
     account_keys = units.fetch_each(
         KEYS,
         [account["email"] for account in accounts if "email" in account],  # one without: rejected when built
@@ -189,6 +203,7 @@ def fetch_project(
         policy,
         inherited,
         definitions,
+        providers,
         _activities(clients, project, units, KEY_LAST_AUTHENTICATION, activity.KEY_ACTIVITY),
         _activities(clients, project, units, ACCOUNT_LAST_AUTHENTICATION, activity.ACCOUNT_ACTIVITY),
     )
@@ -220,4 +235,5 @@ def normalize_project(data: ProjectData, context: ProjectContext, units: Units) 
     # unknown when the listing failed or rejected a record (it might be the one a member names)
     listed_whole = data.accounts is not None and len(accounts) == len(data.accounts)
     own = {identity.id for identity in accounts} if listed_whole else None
-    return accounts + iam_policy.member_identities(bound, context, own, units)
+    members = iam_policy.member_identities(bound, context, own, units)
+    return accounts + members + workload_identity.build_providers(data.providers or [], context, units)

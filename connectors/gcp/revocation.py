@@ -1,5 +1,8 @@
 """The gcloud commands that cut a partner's holding off, for the offboarding sweep.
 
+A workload identity provider trusting a partner (its AWS account, say): disable it, so
+the partner's workloads can exchange no new token.
+
 A service account of the customer's attributed to a partner: disable each user-managed
 key, disable the account (both reversible: `gcloud ... enable`), then delete each key
 (irreversible: Google recommends disabling first and deleting once nothing breaks). A
@@ -26,6 +29,8 @@ _BINDING_HOLDERS = {  # the resource kind of a binding -> the gcloud command gro
 def revocation_steps(identity: Identity) -> list[RevocationStep]:
     if identity.kind == "gcp-service-account":
         return _service_account_steps(identity)
+    if identity.kind == "gcp-workload-identity-provider":
+        return _provider_steps(identity)
     if identity.provider_managed:
         return []
     return [_remove_binding(identity.id, binding) for binding in identity.details.get("bindings", [])]
@@ -47,6 +52,37 @@ def _service_account_steps(identity: Identity) -> list[RevocationStep]:
         "disable service account", ("disable", identity.id, "--project", identity.scope), identity.id, True
     )
     return [*disable, account_off, *delete]
+
+
+def _provider_steps(identity: Identity) -> list[RevocationStep]:
+    """Disable the provider (``update-oidc``/``update-aws``/``update-saml --disabled``):
+    no new token exchange; tokens already exchanged last until they expire."""
+    protocol = identity.details.get("protocol")
+    if protocol is None:
+        return []
+    pool, provider = identity.name.split("/")
+    argv = (
+        "gcloud",
+        "iam",
+        "workload-identity-pools",
+        "providers",
+        f"update-{protocol}",
+        provider,
+        f"--workload-identity-pool={pool}",
+        "--location=global",
+        f"--project={identity.scope}",
+        "--disabled",
+    )
+    return [
+        RevocationStep(
+            action="disable workload identity provider",
+            argv=argv,
+            provider="gcp",
+            scope=identity.scope,
+            revokes=identity.id,
+            reversible=True,
+        )
+    ]
 
 
 def _remove_binding(member: str, binding: Mapping[str, Any]) -> RevocationStep:

@@ -40,6 +40,7 @@ class GcpSettings(BaseModel):
     # bound there holds its roles in the project); false: say so, and read only the project's
     inherited_policies: bool = True
     iam_endpoint: str = "iam.googleapis.com:443"
+    iam_rest_endpoint: str = "https://iam.googleapis.com"  # workload identity pools: REST only
     resourcemanager_endpoint: str = "https://cloudresourcemanager.googleapis.com"
     policyanalyzer_endpoint: str = "https://policyanalyzer.googleapis.com"
     anonymous: bool = False
@@ -65,7 +66,7 @@ class GcpSettings(BaseModel):
         return self
 
     def endpoints(self) -> list[str]:
-        return [self.iam_endpoint, self.resourcemanager_endpoint, self.policyanalyzer_endpoint]
+        return [self.iam_endpoint, self.iam_rest_endpoint, self.resourcemanager_endpoint, self.policyanalyzer_endpoint]
 
 
 def is_loopback(endpoint: str) -> bool:

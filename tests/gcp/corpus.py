@@ -166,3 +166,42 @@ ROLE: dict[str, Any] = {
     # field will not be included in the returned definition" (the Role reference): so none here
     "etag": "BwWKmjvelug=",
 }
+
+# IAM API workloadIdentityPools.list and .providers.list (cloud.google.com/iam/docs/reference/rest/
+# v1/projects.locations.workloadIdentityPools.providers: the WorkloadIdentityPoolProvider resource)
+# with the values Google's guides configure: "Configure Workload Identity Federation with
+# deployment pipelines" (GitHub Actions: issuer, mapping and a repository_owner condition) and
+# "... with AWS" (an AWS account, google.subject mapped from assertion.arn, no condition); the
+# project number, pool and provider ids and the account id are ours
+POOLS: dict[str, Any] = {
+    "workloadIdentityPools": [
+        {
+            "name": "projects/123456789012/locations/global/workloadIdentityPools/ci-pool",
+            "displayName": "CI pool",
+            "state": "ACTIVE",
+        }
+    ]
+}
+PROVIDERS: dict[str, Any] = {
+    "workloadIdentityPoolProviders": [
+        {
+            "name": "projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/github",
+            "displayName": "GitHub Actions",
+            "state": "ACTIVE",
+            "attributeMapping": {
+                "google.subject": "assertion.sub",
+                "attribute.actor": "assertion.actor",
+                "attribute.repository": "assertion.repository",
+                "attribute.repository_owner": "assertion.repository_owner",
+            },
+            "attributeCondition": "assertion.repository_owner == 'my-org'",
+            "oidc": {"issuerUri": "https://token.actions.githubusercontent.com"},
+        },
+        {
+            "name": "projects/123456789012/locations/global/workloadIdentityPools/ci-pool/providers/aws-partner",
+            "state": "ACTIVE",
+            "attributeMapping": {"google.subject": "assertion.arn"},
+            "aws": {"accountId": "999999999999"},
+        },
+    ]
+}

@@ -19,7 +19,9 @@ from partner_nhi.connectors.gcp.emulator import (
     Folder,
     Key,
     Organization,
+    Pool,
     Project,
+    Provider,
     faults,
     running,
 )
@@ -65,10 +67,11 @@ def test_every_request_is_counted(settings, collect):
         "iam.ListServiceAccountKeys": 2,
         "resourcemanager.projects.getIamPolicy": 1,
         "resourcemanager.projects.get": 1,
+        "iam.workloadIdentityPools.list": 1,
         "policyanalyzer.serviceAccountKeyLastAuthentication.query": 1,
         "policyanalyzer.serviceAccountLastAuthentication.query": 1,
     }
-    assert result.calls.total == 7
+    assert result.calls.total == 8
 
 
 def _paged_estate(accounts: int) -> Estate:
@@ -276,6 +279,8 @@ _REST_PERMISSIONS = [
     (r"POST /v3/(projects|folders|organizations)/[^/]+:getIamPolicy", "resourcemanager.{0}.getIamPolicy"),
     (r"GET /v3/(projects|folders)/[^/]+", "resourcemanager.{0}.get"),
     (r"GET /v3/(projects|folders)", "resourcemanager.{0}.list"),
+    (r"GET /v1/projects/[^/]+/locations/global/(workloadIdentityPool)s", "iam.{0}s.list"),
+    (r"GET /v1/projects/[^/]+/locations/global/(workloadIdentityPool)s/[^/]+/providers", "iam.{0}Providers.list"),
     (
         r"GET /v1/projects/[^/]+/locations/global/activityTypes/(\w+)/activities:query",
         "policyanalyzer.{0}Activities.query",
@@ -302,6 +307,9 @@ def test_the_shipped_role_holds_exactly_the_permissions_used(collect):
                 parent="folders/7",
                 accounts=[Account("app", keys=[Key(key_id("app"), datetime.now(UTC))])],
                 bindings=[Binding("projects/corp-prod/roles/deployer", ["user:dev@globex.example"])],
+                pools=[
+                    Pool("ci", providers=[Provider("github", issuer="https://token.actions.githubusercontent.com")])
+                ],
             )
         ],
         folders=[Folder("folders/7", "organizations/1")],
@@ -315,7 +323,8 @@ def test_the_shipped_role_holds_exactly_the_permissions_used(collect):
             result = collect(settings, scope.id)
             assert {o.status for o in result.outcomes.values()} == {UnitStatus.COMPLETE}
         used = {_IAM_PERMISSIONS[method] for method in emulators.iam.methods}
-        used |= {_permission(r) for r in [*emulators.resource_manager.requests, *emulators.policy_analyzer.requests]}
+        rest = [*emulators.iam_rest.requests, *emulators.resource_manager.requests, *emulators.policy_analyzer.requests]
+        used |= {_permission(r) for r in rest}
     role = yaml.safe_load((Path(__file__).parents[2] / "config" / "gcp-role.yaml").read_text())
     assert sorted(role["includedPermissions"]) == sorted(used)
 

@@ -21,6 +21,8 @@ from partner_nhi.connectors.gcp.members import parse_member
 from partner_nhi.connectors.gcp.payload import as_json
 from partner_nhi.connectors.gcp.roles import granted_permissions
 from partner_nhi.connectors.gcp.service_accounts import build_service_accounts
+from partner_nhi.connectors.gcp.workload_identity import build_providers
+from partner_nhi.records import CredentialKind
 
 from . import corpus
 
@@ -139,3 +141,21 @@ def test_an_unreadable_activity_of_the_inner_shape_is_named_by_its_inner_resourc
         "agora-perf-service-account@broad-dsde-perf.iam.gserviceaccount.com/keys/e0b1b971487ffff7f725b124d3b729191f76b4cc'"
         ": field 'activity.lastAuthenticatedTime': not an RFC 3339 time: '18/04/2021'"
     )
+
+
+def test_workload_identity_providers(context: Any, units: Any) -> None:
+    [pool] = corpus.POOLS["workloadIdentityPools"]
+    pooled = [(pool, provider) for provider in corpus.PROVIDERS["workloadIdentityPoolProviders"]]
+    github, aws = build_providers(pooled, context, units)
+    _no_rejection(units)
+    assert (github.kind, github.name, github.enabled) == ("gcp-workload-identity-provider", "ci-pool/github", True)
+    [trust] = github.credentials
+    assert (trust.kind, trust.display, trust.unrestricted) == (
+        CredentialKind.FEDERATED,
+        "https://token.actions.githubusercontent.com",
+        False,  # assertion.repository_owner == 'my-org'
+    )
+    assert [(a.kind, a.value) for a in github.affiliations] == [("oidc", "https://token.actions.githubusercontent.com")]
+    assert aws.credentials[0].unrestricted  # any role of that account may exchange tokens
+    assert [(a.kind, a.value, a.external) for a in aws.affiliations] == [("aws-account", "999999999999", True)]
+    assert aws.details["protocol"] == "aws"

@@ -387,9 +387,9 @@ def test_a_project_listed_twice_is_scanned_once(
     run = result.document["run"]
     assert run["warnings"] == ["gcp scope corp-prod is configured more than once: scanned once"]
     [scope] = run["scopes"]
-    assert (
-        scope["api_calls"] == 10
-    )  # one scan: 1 account listing, 5 key listings, 1 policy, 1 projects.get, 2 activity queries
+    # one scan: 1 account listing, 5 key listings, 1 policy, 1 projects.get, 2 for the workload
+    # identity pools and providers, 2 activity queries
+    assert scope["api_calls"] == 12
     ids = [f["id"] for f in result.document["findings"]]
     assert len(ids) == len(set(ids))
 

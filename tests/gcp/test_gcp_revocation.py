@@ -160,6 +160,11 @@ def test_the_sweep_of_a_partner_lists_runnable_steps(
         f"gcloud projects remove-iam-policy-binding corp-prod --member={pipeline} "
         "--role=roles/iam.serviceAccountTokenCreator --condition=None"
     ]
+    [provider] = [h for h in report["holdings"] if h["kind"] == "gcp-workload-identity-provider"]
+    assert steps[provider["id"]] == [
+        "gcloud iam workload-identity-pools providers update-aws acme-aws --workload-identity-pool=partners "
+        "--location=global --project=corp-prod --disabled"
+    ]
     every = [RevocationStep.model_validate(s) for h in report["holdings"] for s in h["revocation"]]
     assert every
     _parses(every)

@@ -16,6 +16,7 @@ from partner_nhi.connectors.gcp.activity import LastAuthentication
 from partner_nhi.connectors.gcp.iam_policy import member_identities
 from partner_nhi.connectors.gcp.payload import as_json
 from partner_nhi.connectors.gcp.service_accounts import build_service_accounts
+from partner_nhi.connectors.gcp.workload_identity import build_providers
 
 ACME = "acme-deployer@corp-prod.iam.gserviceaccount.com"
 KEY_PREFIX = f"projects/corp-prod/serviceAccounts/{ACME}/keys/"
@@ -150,3 +151,14 @@ def test_a_member_whose_verdict_needs_a_failed_listing_is_left_out(payload, cont
     failed = replace(discovery, discovered_projects=None)
     assert partner not in {i.id for i in member_identities(roles, failed, set(), units)}
     assert {o.status for o in units.outcomes()} <= {UnitStatus.COMPLETE, UnitStatus.SKIPPED}
+
+
+def test_a_provider_without_its_name_costs_that_provider(context, units):
+    pool = {"name": "projects/1/locations/global/workloadIdentityPools/ci"}
+    good = {
+        "name": f"{pool['name']}/providers/github",
+        "oidc": {"issuerUri": "https://token.actions.githubusercontent.com"},
+    }
+    nameless = {"aws": {"accountId": "999999999999"}}
+    assert [i.name for i in build_providers([(pool, nameless), (pool, good)], context, units)] == ["ci/github"]
+    assert _outcome(units, "workload-identity-providers").error == "malformed record #0: field 'name': missing"

@@ -55,11 +55,30 @@ class Binding:
 
 
 @dataclass
+class Provider:
+    """A workload identity pool provider: trusts an OIDC issuer or an AWS account."""
+
+    id: str
+    issuer: str | None = None  # an OIDC issuer URI
+    aws_account: str | None = None
+    attribute_condition: str | None = None  # None: any credential the issuer signs is accepted
+    disabled: bool = False
+
+
+@dataclass
+class Pool:
+    id: str
+    providers: list[Provider] = field(default_factory=list)
+    disabled: bool = False
+
+
+@dataclass
 class Project:
     id: str
     accounts: list[Account] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
     parent: str | None = None  # organizations/N or folders/N
+    pools: list[Pool] = field(default_factory=list)  # workload identity pools
 
     @property
     def number(self) -> str:
