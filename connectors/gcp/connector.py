@@ -75,8 +75,10 @@ class ProjectData:
 
 
 class GcpConnector(Connector):
-    """Service accounts, their user-managed keys, external members of project IAM
-    policies and last authentication, for each configured or discovered project."""
+    """Service accounts and their user-managed keys, members from outside bound in the allow
+    policies over the project (its own, its folders', its organisation's), GKE workloads, the
+    external identity providers its pools trust, and last authentication, for each configured
+    or discovered project."""
 
     name: ClassVar[str] = "gcp"
     settings_model: ClassVar[type[GcpSettings]] = GcpSettings
