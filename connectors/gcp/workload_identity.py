@@ -3,9 +3,10 @@ API only: ``projects.locations.workloadIdentityPools`` and ``.providers``; no Py
 
 Each provider is an identity of its own: the door through which workloads of another
 system (GitHub Actions, GitLab, another cloud's account, a SAML IdP) act in the
-customer's project. Its credential is the federation itself, unrestricted when the
-provider has no attribute condition (Google: "If unspecified, all valid authentication
-credentials are accepted"), which the unrestricted-federation rule reports. A provider
+customer's project. Its credential is the federation itself; when the provider has no
+attribute condition (Google: "If unspecified, all valid authentication credentials are
+accepted") it admits any workload of its issuer, which the federated-trust-too-broad rule
+reports (``Credential.admits_many``). A provider
 trusting an AWS account is affiliated to that account (a registered partner's is
 attributed to it); an OIDC provider to its issuer.
 """
@@ -21,6 +22,7 @@ from partner_nhi.connectors.gcp.paging import get_all
 from partner_nhi.contract import Affiliation, Credential, CredentialKind, Identity, LastUse, Units
 
 PAGE_SIZE = 100  # the API's maximum for both listings
+NO_CONDITION = "any workload its issuer vouches for: the provider has no attribute condition"
 
 Pooled = tuple[dict[str, Any], dict[str, Any]]  # (pool, provider), as the API returns them
 
@@ -80,7 +82,7 @@ def normalize_provider(pool: dict[str, Any], provider: dict[str, Any], context: 
                 kind=CredentialKind.FEDERATED,
                 active=enabled,
                 display=issuer,
-                unrestricted=not condition,
+                admits_many=None if condition else NO_CONDITION,
                 source=WORKLOAD_PROVIDERS,
             ),
         ),

@@ -1,7 +1,6 @@
-"""Federated trust without a subject restriction (OWASP NHI6, NHI4): a workload identity
-federation, OIDC trust or federated credential that accepts any token its issuer signs.
-With a shared issuer (GitHub Actions, GitLab, Terraform Cloud, another cloud), any
-repository or tenant of that issuer can then act as the identity."""
+"""Keyless trust that is wider than one workload (OWASP NHI4): a federated credential whose
+issuer and subject admit more than the workload it was made for. Which subjects are broad
+is issuer knowledge, judged by the connector (``Credential.admits_many``, with why)."""
 
 from __future__ import annotations
 
@@ -11,13 +10,11 @@ from partner_nhi.records import CredentialKind
 from partner_nhi.rules.model import Hit, RuleInput, Verdict
 
 
-def unrestricted_federation(rule_input: RuleInput) -> Iterator[Verdict]:
+def federated_trust_too_broad(rule_input: RuleInput) -> Iterator[Verdict]:
     for credential in rule_input.identity.credentials:
-        if credential.kind is CredentialKind.FEDERATED and credential.active and credential.unrestricted:
-            issuer = credential.display or "its issuer"
+        if credential.kind is CredentialKind.FEDERATED and credential.active and credential.admits_many:
             yield Hit(
-                f"{rule_input.identity.name} accepts any workload {issuer} vouches for: "
-                "no subject or attribute condition restricts it",
+                f"federated credential {credential.id} ({credential.display}) admits {credential.admits_many}",
                 credential=credential.id,
-                evidence={"issuer": credential.display},
+                evidence={"federation": credential.display, "admits": credential.admits_many},
             )

@@ -99,9 +99,10 @@ def test_scan_reports_gcp_identities_and_findings_with_partner_and_owner(demo, t
     # acme's AWS account may still exchange tokens through a provider with no attribute condition
     provider = next(i for i in identities.values() if i["kind"] == "gcp-workload-identity-provider")
     assert (provider["name"], provider["partner"]) == ("partners/acme-aws", "acme")  # by aws_account_ids
-    federation = findings[("unrestricted-federation", provider["id"], provider["id"])]
-    assert (federation["severity"], federation["partner"]) == ("critical", "acme")  # high, offboarded partner
-    assert federation["evidence"]["issuer"] == "AWS account 111122223333"
+    federation = findings[("federated-trust-too-broad", provider["id"], provider["id"])]
+    assert (federation["severity"], federation["partner"]) == ("high", "acme")  # medium, offboarded partner
+    assert federation["evidence"]["federation"] == "AWS account 111122223333"
+    assert "no attribute condition" in federation["evidence"]["admits"]
     disabled = "legacy-batch@corp-prod.iam.gserviceaccount.com"
     assert ("stale-identity", disabled, None) not in findings  # disabled is not stale
     assert not any(i == "globex-monitoring@corp-prod.iam.gserviceaccount.com" for _, i, _ in findings)

@@ -21,7 +21,7 @@ from partner_nhi.connectors.gcp.members import parse_member
 from partner_nhi.connectors.gcp.payload import as_json
 from partner_nhi.connectors.gcp.roles import granted_permissions
 from partner_nhi.connectors.gcp.service_accounts import build_service_accounts
-from partner_nhi.connectors.gcp.workload_identity import build_providers
+from partner_nhi.connectors.gcp.workload_identity import NO_CONDITION, build_providers
 from partner_nhi.records import CredentialKind
 
 from . import corpus
@@ -150,12 +150,12 @@ def test_workload_identity_providers(context: Any, units: Any) -> None:
     _no_rejection(units)
     assert (github.kind, github.name, github.enabled) == ("gcp-workload-identity-provider", "ci-pool/github", True)
     [trust] = github.credentials
-    assert (trust.kind, trust.display, trust.unrestricted) == (
+    assert (trust.kind, trust.display, trust.admits_many) == (
         CredentialKind.FEDERATED,
         "https://token.actions.githubusercontent.com",
-        False,  # assertion.repository_owner == 'my-org'
+        None,  # assertion.repository_owner == 'my-org' restricts it
     )
     assert [(a.kind, a.value) for a in github.affiliations] == [("oidc", "https://token.actions.githubusercontent.com")]
-    assert aws.credentials[0].unrestricted  # any role of that account may exchange tokens
+    assert aws.credentials[0].admits_many == NO_CONDITION  # any role of that account may exchange tokens
     assert [(a.kind, a.value, a.external) for a in aws.affiliations] == [("aws-account", "999999999999", True)]
     assert aws.details["protocol"] == "aws"
