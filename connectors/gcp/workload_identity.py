@@ -4,7 +4,7 @@ API only: ``projects.locations.workloadIdentityPools`` and ``.providers``; no Py
 Each provider is an identity of its own: the door through which workloads of another
 system (GitHub Actions, GitLab, another cloud's account, a SAML IdP) act in the
 customer's project. Its credential is the federation itself; when the provider has no
-attribute condition (Google: "If unspecified, all valid authentication credentials are
+attribute condition (Google: "If unspecified, all valid authentication credential are
 accepted") it admits any workload of its issuer, which the federated-trust-too-broad rule
 reports (``Credential.admits_many``). A provider
 trusting an AWS account is affiliated to that account (a registered partner's is
