@@ -5,6 +5,7 @@ Credentials never come from here: each connector uses its cloud's standard chain
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from partner_nhi.errors import ConfigError
 from partner_nhi.rules.catalogue import DEFAULT_THRESHOLDS
-from partner_nhi.yamlsource import YamlDocument
+from partner_nhi.yamlsource import YamlDocument, dotted
 
 DEFAULT_DATABASE = "sqlite:///partner-nhi.db"
 
@@ -106,3 +107,21 @@ def load_settings(path: Path | None) -> Settings:
     if settings.registry is not None and path is not None and not settings.registry.is_absolute():
         settings.registry = (path.parent / settings.registry).resolve()
     return settings
+
+
+def check_threshold_keys(
+    settings: Settings, partners: Collection[str], providers: Collection[str], path: Path | None
+) -> None:
+    """Per-provider and per-partner thresholds must name an installed provider and a registered
+    partner: a misspelled key would otherwise change nothing, silently. ``path`` is the config
+    file the keys may come from, for the line of each error."""
+    document = YamlDocument.load(path) if path else None
+    problems = []
+    for section, known, what in (("providers", providers, "provider"), ("partners", partners, "partner")):
+        overrides: dict[str, dict[str, int]] = getattr(settings.thresholds, section)
+        for key in sorted(set(overrides) - set(known)):
+            location = ("thresholds", section, key)
+            message = f"unknown {what} {key!r} (known: {', '.join(sorted(known)) or 'none'})"
+            problems.append(document.error(location, message) if document else f"{dotted(location)}: {message}")
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -37,7 +37,7 @@ from partner_nhi.cli.options import (
     RegistryOption,
     VerboseOption,
 )
-from partner_nhi.config import Settings, load_settings
+from partner_nhi.config import Settings, check_threshold_keys, load_settings
 from partner_nhi.connector import connector_names, load_connector
 from partner_nhi.engine import ScanRequest, run_scan
 from partner_nhi.errors import ConfigError
@@ -55,7 +55,9 @@ def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registr
     registry_path = registry or settings.registry
     if registry_path is None:
         raise ConfigError("no registry: pass --registry FILE or set 'registry:' in the config")
-    return settings, load_registry(registry_path)
+    loaded = load_registry(registry_path)
+    check_threshold_keys(settings, [p.id for p in loaded.partners], connector_names(), config)
+    return settings, loaded
 
 
 def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
