@@ -58,6 +58,17 @@ class Thresholds(BaseModel):
         }
 
 
+class SuppressionPolicy(BaseModel):
+    """Limits on accepted risks (the file named by ``suppressions:``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_lifetime_days: int = Field(default=180, ge=1, description="the longest an acceptance may last")
+    stale_after_runs: int = Field(
+        default=7, ge=1, description="an entry that matched nothing in this many runs in a row is reported stale"
+    )
+
+
 class RetrySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -72,6 +83,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARTNER_NHI_", env_nested_delimiter="__", extra="forbid")
 
     registry: Path | None = None
+    suppressions: Path | None = Field(default=None, description="accepted risks (YAML), relative to this file")
+    suppression_policy: SuppressionPolicy = Field(default_factory=SuppressionPolicy)
     database: str = DEFAULT_DATABASE
     concurrency: int = Field(default=8, ge=1, le=64, description="scopes scanned at once")
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -104,8 +117,11 @@ def load_settings(path: Path | None) -> Settings:
         if document is None:
             raise ConfigError.from_validation(exc, prefix="") from None
         raise ConfigError("\n".join(document.validation_errors(exc))) from None
-    if settings.registry is not None and path is not None and not settings.registry.is_absolute():
-        settings.registry = (path.parent / settings.registry).resolve()
+    if path is not None:
+        for key in ("registry", "suppressions"):
+            named: Path | None = getattr(settings, key)
+            if named is not None and not named.is_absolute():
+                setattr(settings, key, (path.parent / named).resolve())
     return settings
 
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 
 import structlog
 
@@ -32,6 +33,7 @@ from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
 from partner_nhi.rules.catalogue import evaluate
 from partner_nhi.rules.model import Hit, RuleInput, Undetermined
 from partner_nhi.store import Store
+from partner_nhi.suppressions import Suppressions
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +56,7 @@ class ScanRequest:
     # Keep every scope's identities and findings on the RunResult (tests, library use). The CLI
     # does not: each scope's records are dropped once committed, and reports stream from the store.
     keep_records: bool = True
+    suppressions: Suppressions = field(default_factory=Suppressions)  # accepted risks, matched per run
 
 
 @dataclass
@@ -110,13 +113,15 @@ def _scan(
     attributor = Attributor(request.registry)
     retry = RetryPolicy(**request.settings.retry.model_dump())
     seen_findings: set[str] = set()
+    review = partial(request.suppressions.review, today=now.astimezone(UTC).date())
 
     def fold(scope: ScopeResult) -> None:
         judged, findings, undetermined = _judge(scope, attributor, request.settings, now, seen_findings)
         if store is not None:
-            decision = store.commit_scope(run.id, scope, judged, findings, undetermined)
+            decision = store.commit_scope(run.id, scope, judged, findings, undetermined, review)
         else:
             decision = reconcile_scope(run.id, scope.complete_units(), judged, findings, undetermined, {}, {}, {})
+            decision = replace(decision, findings=review(decision.findings))
         _add(run, scope, judged, undetermined, decision, request.keep_records)
 
     for failure in plan.discovery_failures:
@@ -139,9 +144,22 @@ def _scan(
     if store is not None:
         scanned = {scope.key for scope in run.scopes}
         names = [connector.name for connector in connectors]
-        for scope, decision in store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons):
+        for scope, decision in store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons, review):
             _add(run, scope, [], {}, decision, request.keep_records)
+        if request.suppressions.entries and run.status != "failed":  # a run that saw nothing proves no entry stale
+            _count_accepted_risks(run, request.suppressions, store, names)
     run.scopes.sort(key=lambda s: (s.connector, s.scope.id))
+
+
+def _count_accepted_risks(run: RunResult, suppressions: Suppressions, store: Store, providers: list[str]) -> None:
+    """Record how many findings each entry that could apply matched in this run, and warn of each
+    entry that matched nothing in its last runs (stale)."""
+    applicable = suppressions.applicable(providers)
+    store.record_accepted_risk_uses(run.id, {entry.id: run.accepted[entry.id] for entry in applicable})
+    history = store.accepted_risk_uses([entry.id for entry in suppressions.entries], suppressions.stale_after_runs)
+    for message in suppressions.stale(history):
+        log.warning("accepted_risk.stale", detail=message)
+        run.warnings.append(message)
 
 
 def _plan(connectors: list[Connector], run: RunResult) -> _Plan:
@@ -277,7 +295,8 @@ def _add(
     keep_records: bool,
 ) -> None:
     """Fold a committed scope into the run: its summary always, its records only when kept."""
-    run.tally.update((finding.status, finding.severity) for finding in decision.findings)
+    run.tally.update((finding.status, finding.severity) for finding in decision.findings if not finding.suppressed)
+    run.accepted.update(finding.suppression.id for finding in decision.findings if finding.suppression)
     identities = scope.identities if keep_records else []
     run.scopes.append(replace(scope, identities=identities, superseded_by=decision.superseded_by))
     if keep_records:

@@ -7,7 +7,7 @@ Exit codes (documented in the README), decided in one place (:mod:`partner_nhi.c
 broke; 130 interrupted. When several apply, the highest wins.
 """
 
-from partner_nhi.cli import history, registry, scan  # noqa: F401 - each registers its commands
+from partner_nhi.cli import history, registry, scan, suppressions  # noqa: F401 - each registers its commands
 from partner_nhi.cli.app import app, main
 
 __all__ = ["app", "main"]

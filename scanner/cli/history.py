@@ -38,7 +38,7 @@ def findings(
             run_id = store.latest_run_id() if run == "latest" else run
             found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
     chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
-    entries = [f.model_dump(mode="json", exclude={"units"}) for f in found]
+    entries = [{**f.model_dump(mode="json", exclude={"units"}), "suppressed": f.suppressed} for f in found]
     if chosen is Format.json:
         sys.stdout.write(json.dumps(entries, indent=2) + "\n")
     elif chosen is Format.csv:

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
@@ -47,6 +48,7 @@ from partner_nhi.registry import Registry, load_registry
 from partner_nhi.results import RunResult, ScopeResult
 from partner_nhi.rules.model import Severity
 from partner_nhi.store import Store
+from partner_nhi.suppressions import Suppressions, configured_suppressions
 from partner_nhi.sweep import sweep_report
 
 
@@ -122,9 +124,17 @@ def _scan_and_report(
     db: str | None,
     report: Callable[[Store, RunResult], None],
     keep_records: bool = False,
+    suppressions: Suppressions | None = None,
 ) -> RunResult:
     with Store(db or settings.database) as store:
-        request = ScanRequest(settings, registry, names, command=command, keep_records=keep_records)
+        request = ScanRequest(
+            settings,
+            registry,
+            names,
+            command=command,
+            keep_records=keep_records,
+            suppressions=suppressions or Suppressions(),
+        )
         run = _progress_scan(request, store)
         report(store, run)
     return run
@@ -145,9 +155,10 @@ def scan(
     logs.configure(verbose)
     with exit_codes_for_errors():
         settings, loaded = _load(config, registry)
+        accepted = configured_suppressions(settings, loaded, datetime.now(UTC).date())
         names = _connectors(settings, connector)
         run = _scan_and_report(
-            "scan", settings, loaded, names, db, lambda store, run: _emit(store, run, format, output)
+            "scan", settings, loaded, names, db, lambda store, run: _emit(store, run, format, output), False, accepted
         )
     raise typer.Exit(_exit_code(run, fail_on))
 
@@ -211,18 +222,22 @@ def sweep(
         settings, loaded = _load(config, registry)
         if loaded.partner(partner) is None:
             raise ConfigError(f"--partner: {partner!r} is not in the registry")
+        accepted = configured_suppressions(settings, loaded, datetime.now(UTC).date())
         names = _connectors(settings, connector)
-        run = _scan_and_report(f"sweep {partner}", settings, loaded, names, db, lambda store, run: None, True)
-    report = sweep_report(run, partner, {name: load_connector(name) for name in names})
+        run = _scan_and_report(f"sweep {partner}", settings, loaded, names, db, lambda store, run: None, True, accepted)
+    report = sweep_report(run, partner, {name: load_connector(name) for name in names}, accepted)
     text = json.dumps(report, indent=2) + "\n"
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:
         console = Console()
         console.print(
-            f"[bold]{escape(partner)}[/]: {report['active']} active of {len(report['holdings'])} held; run {run.status}"
+            f"[bold]{escape(partner)}[/]: {report['active']} active of {len(report['holdings'])} held "
+            f"({report['accepted']} accepted as a risk); run {run.status}"
         )
         for item in report["holdings"]:
+            accepted_until = f", accepted until {item['suppression']['expires']}" if item["suppressed"] else ""
             console.print(
-                f"- {item['provider']}:{item['name']} ({item['kind']}, {'active' if item['active'] else 'inactive'})",
+                f"- {item['provider']}:{item['name']} ({item['kind']}, "
+                f"{'active' if item['active'] else 'inactive'}{accepted_until})",
                 markup=False,
             )
             for step in item["revocation"]:
@@ -233,4 +248,4 @@ def sweep(
         sys.stdout.write(text)
     if run.status != "complete":
         raise typer.Exit(EXIT_INCOMPLETE)
-    raise typer.Exit(EXIT_FINDINGS if report["active"] else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if report["outstanding"] else EXIT_OK)

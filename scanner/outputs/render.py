@@ -25,7 +25,7 @@ FORMATS = ("table", "json", "csv", "ocsf")
 
 CSV_COLUMNS = (
     "id", "rule", "severity", "status", "provider", "scope", "identity", "identity_name", "credential",
-    "partner", "owner", "reason", "message", "remediation",
+    "partner", "owner", "reason", "message", "remediation", "suppressed", "suppression",
 )  # fmt: skip
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
@@ -66,11 +66,21 @@ def neutralised(cell: object) -> object:
     return cell
 
 
+def accepted_risk_text(entry: dict[str, Any]) -> str:
+    """The accepted risk a run matched to a finding, in a few words ("" when none)."""
+    accepted = entry.get("suppression")
+    if not accepted:
+        return ""
+    state = "acceptance expired" if accepted["expired"] else "accepted until"
+    return f"{state} {accepted['expires']} by {accepted['approver']}: {accepted['justification']}"
+
+
 def write_csv(findings: Iterable[dict[str, Any]], stream: TextIO) -> None:
     writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for entry in findings:
-        writer.writerow({column: neutralised(entry.get(column)) for column in CSV_COLUMNS})
+        row = {**entry, "suppressed": bool(entry.get("suppressed")), "suppression": accepted_risk_text(entry)}
+        writer.writerow({column: neutralised(row.get(column)) for column in CSV_COLUMNS})
 
 
 def findings_tables(findings: Iterable[dict[str, Any]], title: str) -> Iterator[Table]:
@@ -83,6 +93,9 @@ def findings_tables(findings: Iterable[dict[str, Any]], title: str) -> Iterator[
         style = _SEVERITY_STYLE.get(entry["severity"], "")
         status = f"{entry['status']} (kept)" if entry.get("carried") else entry["status"]
         why = entry["message"] + (f" ({entry['reason']})" if entry.get("reason") else "")
+        if entry.get("suppression"):
+            status += ", accepted" if not entry["suppression"]["expired"] else ", acceptance expired"
+            why += f"; {accepted_risk_text(entry)}"
         cells = (
             entry["rule"],
             f"{entry['provider']}:{entry['identity_name']}",
@@ -116,10 +129,14 @@ def print_report(document: RunDocument, console: Console) -> None:
         scopes.add_row(*(Text(str(cell)) for cell in (*cells, scope["error"] or notes or "-")))
     console.print(scopes)
     current: Counter[tuple[str, str]] = Counter()
+    accepted = 0
 
     def counted(entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        nonlocal accepted
         for entry in entries:
-            if entry["status"] != "resolved":
+            if entry["status"] != "resolved" and entry.get("suppressed"):
+                accepted += 1
+            elif entry["status"] != "resolved":
                 current[(entry["severity"], entry["rule"])] += 1
             yield entry
 
@@ -134,3 +151,5 @@ def print_report(document: RunDocument, console: Console) -> None:
     console.print("open by severity: " + (", ".join(severities) or "none"), markup=False, highlight=False)
     rules = ", ".join(f"{rule} {count}" for rule, count in sorted(by_rule.items()))
     console.print("open by rule: " + (rules or "none"), markup=False, highlight=False)
+    if accepted:
+        console.print(f"accepted risks (open, not counted above): {accepted}", markup=False, highlight=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,12 +37,23 @@ from partner_nhi.history import (
     reconcile_scope,
     retire_scope,
 )
-from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
+from partner_nhi.results import AcceptedRisk, Finding, JudgedIdentity, RunResult, ScopeResult
 from partner_nhi.store.queries import RunDocument, resolve_run, run_document
-from partner_nhi.store.tables import FindingEventRow, FindingRow, IdentityRow, RunRow, ScopeStateRow
+from partner_nhi.store.tables import (
+    AcceptedRiskUseRow,
+    FindingEventRow,
+    FindingRow,
+    IdentityRow,
+    RunRow,
+    ScopeStateRow,
+)
 from partner_nhi.store.writes import persist, table, write_scope_rows
 
 _SCHEMA_LOCK = 0x706E68695F736368  # "pnhi_sch": migrations, once per database
+
+
+# What a run shows of each finding of a decision, before it is written: the accepted risk it matched.
+Review = Callable[[list[Finding]], list[Finding]]
 
 
 class StoreError(PartnerNhiError):
@@ -164,11 +175,13 @@ class Store:
         judged: list[JudgedIdentity],
         findings: list[Finding],
         undetermined: dict[str, str],
+        review: Review | None = None,
     ) -> ScopeDecision:
         """Fold one scanned scope into history, in one transaction under the scope's lock.
 
         A scope a later listing already reached (another run committed first) is recorded
-        as observed and superseded: its history is left as the newer run made it."""
+        as observed and superseded: its history is left as the newer run made it. ``review``
+        annotates every finding the run shows, carried ones included, before it is written."""
         with self._transaction(scope.connector, scope.scope.id) as session:
             state = session.get(ScopeStateRow, (scope.connector, scope.scope.id))
             stored = self._stored_findings(session, scope.connector, scope.scope.id)
@@ -193,6 +206,8 @@ class Store:
                 )
                 if scope.status is UnitStatus.FAILED:  # it saw nothing: it must not hide an older listing
                     decision = replace(decision, gone=[], identities=[], advances=False)
+            if review is not None:
+                decision = replace(decision, findings=review(decision.findings))
             write_scope_rows(session, run_id, scope)
             persist(session, run_id, scope.connector, scope.scope.id, decision)
             if decision.advances:
@@ -200,7 +215,12 @@ class Store:
         return decision
 
     def carry_unscanned(
-        self, run_id: str, connectors: Iterable[str], scanned: set[tuple[str, str]], reasons: dict[str, str]
+        self,
+        run_id: str,
+        connectors: Iterable[str],
+        scanned: set[tuple[str, str]],
+        reasons: dict[str, str],
+        review: Review | None = None,
     ) -> list[tuple[ScopeResult, ScopeDecision]]:
         """Scopes of these connectors that history knows (open findings or identities not gone)
         but this run did not scan: their open findings are carried with the reason, never
@@ -218,6 +238,8 @@ class Store:
             scope = ScopeResult(known.connector, Scope(known.connector, known.scope), [], [], not_scanned=reason)
             with self._transaction(known.connector, known.scope) as session:
                 decision = carry_scope(self._stored_findings(session, known.connector, known.scope), reason)
+                if review is not None:
+                    decision = replace(decision, findings=review(decision.findings))
                 write_scope_rows(session, run_id, scope)
                 persist(session, run_id, known.connector, known.scope, decision)
             carried.append((scope, decision))
@@ -309,6 +331,30 @@ class Store:
         state.retired_run = state.retired_reason = None
         session.add(state)
 
+    # -- accepted risks ----------------------------------------------------------
+
+    def record_accepted_risk_uses(self, run_id: str, matched: Mapping[str, int]) -> None:
+        """How many findings each accepted-risk entry (by id) matched in this run."""
+        with self._transaction() as session:
+            session.add_all(AcceptedRiskUseRow(run_id=run_id, entry_id=k, matched=n) for k, n in matched.items())
+
+    def accepted_risk_uses(self, entry_ids: Sequence[str], runs: int) -> dict[str, list[int]]:
+        """Per entry id, the findings it matched in each of its last ``runs`` recorded runs, newest first."""
+        uses = table(AcceptedRiskUseRow).c
+        query = (
+            select_columns(uses.entry_id, uses.matched)
+            .join_from(table(AcceptedRiskUseRow), table(RunRow), table(RunRow).c.id == uses.run_id)
+            .where(uses.entry_id.in_(list(entry_ids)))
+            .order_by(table(RunRow).c.started.desc())
+        )
+        history: dict[str, list[int]] = {}
+        with Session(self.engine) as session:
+            for row in session.execute(query):
+                recent = history.setdefault(row.entry_id, [])
+                if len(recent) < runs:
+                    recent.append(row.matched)
+        return history
+
     # -- queries ---------------------------------------------------------------
 
     def document(self, run: str, partner: str | None = None) -> RunDocument:
@@ -345,6 +391,7 @@ class Store:
                 for row, event in session.exec(joined):
                     finding = Finding.model_validate(row.record)
                     finding.status, finding.carried = event.status, event.carried
+                    finding.suppression = AcceptedRisk.model_validate(event.suppression) if event.suppression else None
                     if event.note:
                         finding.evidence = {**finding.evidence, "not_re_evaluated": event.note}
                     result.append(finding)

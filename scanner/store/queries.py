@@ -65,6 +65,7 @@ class RunDocument:
                 events.carried,
                 events.first_seen_run,
                 events.note,
+                events.suppression,
                 func.coalesce(versions.record, findings.record).label("content"),
             )
             .join_from(table(FindingEventRow), table(FindingRow), findings.id == events.finding_id)
@@ -74,7 +75,7 @@ class RunDocument:
         if self.partner is not None:
             query = query.where(findings.partner == self.partner)
         for row in _keyset(self.engine, query, key, page):
-            yield finding_entry(row.content, row.status, row.carried, row.first_seen_run, row.note)
+            yield finding_entry(row.content, row.status, row.carried, row.first_seen_run, row.note, row.suppression)
 
 
 def _keyset(engine: Engine, query: Any, key: tuple[Any, ...], page: int) -> Iterator[Any]:
