@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     suppression_policy: SuppressionPolicy = Field(default_factory=SuppressionPolicy)
     database: str = DEFAULT_DATABASE
     concurrency: int = Field(default=8, ge=1, le=64, description="scopes scanned at once")
+    shard_deadline_minutes: int = Field(
+        default=360, ge=0, description="a sharded run whose shards have not all reported by then is partial"
+    )
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     retry: RetrySettings = Field(default_factory=RetrySettings)

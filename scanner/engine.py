@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import structlog
@@ -32,6 +32,7 @@ from partner_nhi.registry import Registry
 from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
 from partner_nhi.rules.catalogue import evaluate
 from partner_nhi.rules.model import Hit, RuleInput, Undetermined
+from partner_nhi.shards import Shard
 from partner_nhi.store import Store
 from partner_nhi.suppressions import Suppressions
 
@@ -56,6 +57,8 @@ class ScanRequest:
     # Keep every scope's identities and findings on the RunResult (tests, library use). The CLI
     # does not: each scope's records are dropped once committed, and reports stream from the store.
     keep_records: bool = True
+    run_id: str | None = None  # given by the scheduler so the shards of one run share it
+    shard: Shard | None = None  # scan only the scopes this shard owns
     suppressions: Suppressions = field(default_factory=Suppressions)  # accepted risks, matched per run
 
 
@@ -75,9 +78,16 @@ def build_connectors(settings: Settings, names: Sequence[str]) -> list[Connector
 
 def run_scan(request: ScanRequest, store: Store | None, progress: Progress | None = None) -> RunResult:
     connectors = build_connectors(request.settings, request.connectors)
-    run = RunResult(id=str(uuid.uuid4()), command=request.command, started=datetime.now(UTC))
+    run = RunResult(
+        id=request.run_id or str(uuid.uuid4()),
+        command=request.command,
+        started=datetime.now(UTC),
+        shard=str(request.shard) if request.shard else None,
+    )
+    deadline = timedelta(minutes=request.settings.shard_deadline_minutes)
     if store is not None:
-        store.begin_run(run)
+        store.settle_runs(deadline)
+        store.begin_run(run, request.shard)
     stop = threading.Event()
     try:
         _scan(run, connectors, request, store, progress, stop)
@@ -89,13 +99,13 @@ def run_scan(request: ScanRequest, store: Store | None, progress: Progress | Non
         log.error("run.failed", run=run.id, error=run.error)
         if store is not None:
             try:
-                store.finish_run(run)
+                store.finish_run(run, request.shard, deadline)
             except Exception as store_error:  # the store itself is what broke: say so, keep the first error
                 log.error("run.not_recorded", run=run.id, error=str(store_error))
         raise
     run.finished = datetime.now(UTC)
     if store is not None:
-        store.finish_run(run)
+        store.finish_run(run, request.shard, deadline)
     log.info("run.finished", run=run.id, status=run.status, findings=len(run.findings))
     return run
 
@@ -108,7 +118,7 @@ def _scan(
     progress: Progress | None,
     stop: threading.Event,
 ) -> None:
-    plan = _plan(connectors, run)
+    plan = _plan(connectors, run, request.shard)
     now = request.now or run.started
     attributor = Attributor(request.registry)
     retry = RetryPolicy(**request.settings.retry.model_dump())
@@ -144,7 +154,8 @@ def _scan(
     if store is not None:
         scanned = {scope.key for scope in run.scopes}
         names = [connector.name for connector in connectors]
-        for scope, decision in store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons, review):
+        carried = store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons, request.shard, review)
+        for scope, decision in carried:
             _add(run, scope, [], {}, decision, request.keep_records)
         if request.suppressions.entries and run.status != "failed":  # a run that saw nothing proves no entry stale
             _count_accepted_risks(run, request.suppressions, store, names)
@@ -162,8 +173,8 @@ def _count_accepted_risks(run: RunResult, suppressions: Suppressions, store: Sto
         run.warnings.append(message)
 
 
-def _plan(connectors: list[Connector], run: RunResult) -> _Plan:
-    """Configured scopes first, then discovered ones; each scope once."""
+def _plan(connectors: list[Connector], run: RunResult, shard: Shard | None) -> _Plan:
+    """Configured scopes first, then discovered ones; each scope once; only this shard's."""
     plan = _Plan()
     for connector in connectors:
         configured = list(connector.scopes())
@@ -174,7 +185,8 @@ def _plan(connectors: list[Connector], run: RunResult) -> _Plan:
             kind = connector.classify(exc)
             error = f"{type(exc).__name__}: {exc}"[:500]
             outcome = UnitOutcome(DISCOVERY, UnitStatus.FAILED, error, kind)
-            plan.discovery_failures.append(ScopeResult(connector.name, Scope(connector.name, "*"), [outcome], []))
+            where = "*" if shard is None else f"*/{shard.index}"  # each shard records its own failure
+            plan.discovery_failures.append(ScopeResult(connector.name, Scope(connector.name, where), [outcome], []))
             plan.unscanned_reasons[connector.name] = f"not scanned: {connector.name} scope discovery failed: {error}"
             log.error("scope.discovery_failed", connector=connector.name, error=error)
         chosen: dict[str, Scope] = {}
@@ -186,7 +198,8 @@ def _plan(connectors: list[Connector], run: RunResult) -> _Plan:
             chosen[scope.id] = scope
         for scope in discovered:  # a configured scope's own settings (its role, say) win
             chosen.setdefault(scope.id, scope)
-        plan.work.extend((connector, scope) for scope in chosen.values())
+        owned = [scope for scope in chosen.values() if shard is None or shard.owns(connector.name, scope.id)]
+        plan.work.extend((connector, scope) for scope in owned)
     return plan
 
 

@@ -16,7 +16,7 @@ from partner_nhi.attribution import Attribution
 from partner_nhi.connector import Scope, UnitStatus
 from partner_nhi.coverage import UnitOutcome
 from partner_nhi.records import Identity
-from partner_nhi.rules.model import Severity
+from partner_nhi.severity import Severity
 
 
 @dataclass
@@ -124,6 +124,7 @@ class RunResult:
     undetermined: dict[str, str] = field(default_factory=dict)  # finding id -> why evidence is missing
     error: str | None = None  # the run itself broke (an internal error, interrupted): it failed
     warnings: list[str] = field(default_factory=list)  # e.g. a scope configured twice (scanned once)
+    shard: str | None = None  # "K/N" when this is one shard's part of a run
     # findings that count for --fail-on, by (status, severity): an accepted risk in force does not
     tally: Counter[tuple[str, Severity]] = field(default_factory=Counter)
     accepted: Counter[str] = field(default_factory=Counter)  # accepted-risk entry id -> findings it matched
@@ -135,6 +136,8 @@ class RunResult:
     @property
     def status(self) -> str:
         scanned = [s.status for s in self.scopes if s.not_scanned is None]
+        if self.shard is not None and not self.scopes and self.error is None:
+            return "complete"  # a shard whose partition holds no scope has nothing to miss
         if self.error is not None or not scanned or all(s is UnitStatus.FAILED for s in scanned):
             return "failed"
         if len(scanned) == len(self.scopes) and all(s is UnitStatus.COMPLETE for s in scanned):

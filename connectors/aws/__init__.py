@@ -2,45 +2,51 @@
 certificates, console passwords) and roles (trust policies, last use), per account.
 
 Bulk calls first: GetAccountAuthorizationDetails and the credential report; per-user
-listings only where nothing bulk exists. See ``docs/aws.md`` for the policy needed.
+listings only where nothing bulk exists. Every raw record becomes a core record through
+``Units.transform``: one unreadable record makes its unit partial, named in the error,
+and costs nothing else. See ``docs/aws.md`` for the policy needed.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from partner_nhi.connectors.aws import normalize
 from partner_nhi.connectors.aws.authorization import fetch_authorization_details
 from partner_nhi.connectors.aws.clients import ClientFactory
-from partner_nhi.connectors.aws.credential_report import fetch_credential_report
+from partner_nhi.connectors.aws.credential_report import (
+    CredentialReport,
+    ReportRow,
+    fetch_credential_report,
+    report_row,
+    row_label,
+)
 from partner_nhi.connectors.aws.errors import classify
-from partner_nhi.connectors.aws.normalize import UserCredentials
 from partner_nhi.connectors.aws.revocation import revocation_steps
 from partner_nhi.connectors.aws.settings import AwsSettings
-from partner_nhi.connectors.aws.user_credentials import (
-    access_key_last_used,
-    list_access_keys,
-    list_service_specific_credentials,
-    list_signing_certificates,
-    list_ssh_public_keys,
+from partner_nhi.connectors.aws.unit_names import ALL_UNITS, UNIT_PRINCIPALS, UNIT_REPORT
+from partner_nhi.connectors.aws.users import list_user_credentials
+from partner_nhi.contract import (
+    CallCounter,
+    Connector,
+    ErrorKind,
+    Identity,
+    MalformedRecord,
+    RevocationStep,
+    Scope,
+    Units,
 )
-from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, RevocationStep, Scope, Units
+
+
+class UnreadableAccount(ValueError):
+    """Organizations listed an account record that cannot be read: the discovered set is unknown."""
 
 
 class AwsConnector(Connector):
     name: ClassVar[str] = "aws"
     settings_model = AwsSettings
-    resource_types = (
-        normalize.UNIT_PRINCIPALS,
-        normalize.UNIT_REPORT,
-        normalize.UNIT_ACCESS_KEYS,
-        normalize.UNIT_KEY_LAST_USED,
-        normalize.UNIT_SSH_KEYS,
-        normalize.UNIT_SERVICE_CREDENTIALS,
-        normalize.UNIT_SIGNING_CERTIFICATES,
-    )
+    resource_types = ALL_UNITS
     settings: AwsSettings
 
     def scopes(self) -> list[Scope]:
@@ -60,14 +66,30 @@ class AwsConnector(Connector):
         return [Scope(self.name, identity["Account"], identity["Account"], {"role_arn": None})]
 
     def _organization_accounts(self) -> list[Scope]:
+        """Every page of ListAccounts. An unreadable account record fails discovery, naming it:
+        skipping it would shrink the discovered set without a word; the engine then still scans
+        the configured accounts and carries the findings of the others."""
         organizations = ClientFactory(self.settings, CallCounter()).client("organizations")
         scopes = []
+        number = 0
         for page in organizations.get_paginator("list_accounts").paginate():
             for account in page["Accounts"]:
-                if account.get("Status") == "ACTIVE":
-                    role = f"arn:aws:iam::{account['Id']}:role/{self.settings.organization.role_name}"
-                    scopes.append(Scope(self.name, account["Id"], account.get("Name", ""), {"role_arn": role}))
+                number += 1
+                try:
+                    scope = self._account_scope(account)
+                except (KeyError, MalformedRecord) as exc:
+                    name = account.get("Id") or account.get("Name") or f"#{number}"
+                    problem = f"field {exc.args[0]!r}: missing" if isinstance(exc, KeyError) else str(exc)
+                    raise UnreadableAccount(f"organizations:ListAccounts account {name}: {problem}") from None
+                if scope is not None:
+                    scopes.append(scope)
         return scopes
+
+    def _account_scope(self, account: dict[str, Any]) -> Scope | None:
+        if account["Status"] != "ACTIVE":
+            return None
+        role = f"arn:aws:iam::{account['Id']}:role/{self.settings.organization.role_name}"
+        return Scope(self.name, account["Id"], account.get("Name", ""), {"role_arn": role})
 
     def classify(self, error: BaseException) -> ErrorKind:
         return classify(error)
@@ -82,84 +104,37 @@ class AwsConnector(Connector):
             factory = factory.assume(role_arn, scope.settings.get("external_id"))
         iam = factory.client("iam")
 
-        details = units.fetch(normalize.UNIT_PRINCIPALS, lambda: fetch_authorization_details(iam))
+        details = units.fetch(UNIT_PRINCIPALS, lambda: fetch_authorization_details(iam))
         if details is None:
             return []  # recorded failed; every other unit is then "not reached"
         report = units.fetch(
-            normalize.UNIT_REPORT,
+            UNIT_REPORT,
             lambda: fetch_credential_report(
                 iam, self.settings.credential_report_timeout, self.settings.credential_report_poll
             ),
         )
-        local_policies = normalize.local_policy_documents(details.policies)
-        internal = self._internal_accounts()
-        # One malformed record makes the listing partial, named in its error; the others are kept.
-        roles = {role.get("RoleName") or f"role #{n}": role for n, role in enumerate(details.roles)}
-        users = {user.get("UserName") or f"user #{n}": user for n, user in enumerate(details.users)}
-        well_formed = [user for user in details.users if "UserName" in user and "Arn" in user]
-        per_user = self._user_credentials(iam, well_formed, report, units)
-
-        def role(name: str) -> Identity:
-            return normalize.role_identity(roles[name], scope.id, internal, local_policies)
-
-        def user(name: str) -> Identity:
-            row = report.rows.get(users[name].get("Arn", "")) if report else None
-            credentials = per_user.get(name) or normalize.UserCredentials()
-            return normalize.user_identity(users[name], scope.id, credentials, row, report is not None, local_policies)
-
-        return [
-            *units.fetch_each(normalize.UNIT_PRINCIPALS, roles, role).values(),
-            *units.fetch_each(normalize.UNIT_PRINCIPALS, users, user).values(),
-        ]
-
-    def _user_credentials(
-        self, iam: Any, users: list[dict[str, Any]], report: Any, units: Units
-    ) -> dict[str, UserCredentials]:
-        """One listing per user and credential type, run a few at a time."""
-        names = [user["UserName"] for user in users]
-        rows = {user["UserName"]: (report.rows.get(user["Arn"]) if report else None) for user in users}
-        found = {name: UserCredentials() for name in names}
-        listings = {
-            normalize.UNIT_ACCESS_KEYS: list_access_keys,
-            normalize.UNIT_SSH_KEYS: list_ssh_public_keys,
-            normalize.UNIT_SERVICE_CREDENTIALS: list_service_specific_credentials,
-        }
-        # The report lists active signing certificates; ask per user only where it says so or is missing.
-        needs_certificates = [name for name in names if _may_hold_certificates(rows[name])]
-        with ThreadPoolExecutor(max_workers=self.settings.per_user_concurrency) as pool:
-            jobs = {
-                unit: pool.submit(units.fetch_each, unit, names, lambda name, listing=listing: listing(iam, name))
-                for unit, listing in listings.items()
-            }
-            jobs[normalize.UNIT_SIGNING_CERTIFICATES] = pool.submit(
-                units.fetch_each,
-                normalize.UNIT_SIGNING_CERTIFICATES,
-                needs_certificates,
-                lambda name: list_signing_certificates(iam, name),
-            )
-            results = {unit: job.result() for unit, job in jobs.items()}
-        for name in names:
-            credentials = found[name]
-            credentials.access_keys = results[normalize.UNIT_ACCESS_KEYS].get(name)
-            credentials.ssh_keys = results[normalize.UNIT_SSH_KEYS].get(name)
-            credentials.service_credentials = results[normalize.UNIT_SERVICE_CREDENTIALS].get(name)
-            if name in needs_certificates:
-                credentials.signing_certificates = results[normalize.UNIT_SIGNING_CERTIFICATES].get(name)
-            else:
-                credentials.signing_certificates = []
-        key_ids = [
-            key_id
-            for name in names
-            for key_id in normalize.keys_needing_last_used(found[name].access_keys or [], rows[name])
-        ]
-        last_used = units.fetch_each(
-            normalize.UNIT_KEY_LAST_USED, key_ids, lambda key_id: access_key_last_used(iam, key_id)
+        policies = dict(
+            units.transform(UNIT_PRINCIPALS, details.policies, normalize.local_policy, normalize.policy_label)
         )
-        for name in names:
-            for key in found[name].access_keys or []:
-                if key["AccessKeyId"] in last_used:
-                    found[name].key_use[key["AccessKeyId"]] = last_used[key["AccessKeyId"]]
-        return found
+        internal = self._internal_accounts()
+        roles = units.transform(
+            UNIT_PRINCIPALS,
+            details.roles,
+            lambda role: normalize.role_identity(role, scope.id, internal, policies),
+            normalize.principal_label,
+        )
+        rows = _report_rows(units, report)
+        # Per-user listings only for records that name a user; the others are rejected below.
+        names = [u["UserName"] for u in details.users if isinstance(u.get("UserName"), str) and u.get("Arn")]
+        user_rows = {u["UserName"]: rows.get(u["Arn"]) for u in details.users if u.get("UserName") in names}
+        held = list_user_credentials(iam, units, names, user_rows, self.settings.per_user_concurrency)
+
+        def user(record: dict[str, Any]) -> Identity:
+            name, _ = record["UserName"], record["Arn"]  # a record without them is malformed
+            return normalize.user_identity(record, scope.id, held[name], user_rows[name], policies)
+
+        users = units.transform(UNIT_PRINCIPALS, details.users, user, normalize.principal_label)
+        return [*roles, *users]
 
     @classmethod
     def revocation_steps(cls, identity: Identity) -> list[RevocationStep]:
@@ -172,6 +147,8 @@ class AwsConnector(Connector):
         return demo_estate()
 
 
-def _may_hold_certificates(row: dict[str, str] | None) -> bool:
-    """The report says whether a user has active signing certificates; without it, ask."""
-    return row is None or "true" in (row.get("cert_1_active"), row.get("cert_2_active"))
+def _report_rows(units: Units, report: CredentialReport | None) -> dict[str, ReportRow]:
+    """Each row of the report read on its own, by user ARN; none when the report failed."""
+    if report is None:
+        return {}
+    return {row.arn: row for row in units.transform(UNIT_REPORT, report.rows, report_row, row_label)}

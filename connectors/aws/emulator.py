@@ -46,6 +46,24 @@ def add_service_credential(account: str, user: str, credential_id: str, service:
     )
 
 
+class Hold:
+    """A response held back: computed when its request arrives (so it shows the state of that
+    moment) and sent only on :meth:`release`, as a slow listing would arrive late."""
+
+    def __init__(self, timeout: float = 60.0) -> None:
+        self.reached = threading.Event()  # set once the held response is computed
+        self._released = threading.Event()
+        self._timeout = timeout
+
+    def release(self) -> None:
+        self._released.set()
+
+    def wait_for_release(self) -> None:
+        self.reached.set()
+        if not self._released.wait(self._timeout):
+            raise TimeoutError("a held moto response was never released")
+
+
 @dataclass
 class _Fault:
     action: str
@@ -53,11 +71,18 @@ class _Fault:
     code: str
     remaining: int
     body: bytes | None = None  # a whole response instead of an error
+    when: dict[str, str] = field(default_factory=dict)  # request parameters it applies to
+    hold: Hold | None = None  # the real response, delivered late
+
+    def applies(self, action: str, parameters: dict[str, list[str]]) -> bool:
+        matches = all(parameters.get(name, [None])[0] == value for name, value in self.when.items())
+        return self.action == action and self.remaining > 0 and matches
 
 
 @dataclass
 class MotoTraffic:
-    """What the server saw (``actions``) and errors it should answer instead (``fail``)."""
+    """What the server saw (``actions``) and what it should answer instead: an error
+    (``fail``), a crafted body (``answer``) or the real answer, late (``hold``)."""
 
     actions: list[str] = field(default_factory=list)
     faults: list[_Fault] = field(default_factory=list)
@@ -68,16 +93,24 @@ class MotoTraffic:
         with self._lock:
             self.faults.append(_Fault(action, status, code, times))
 
-    def answer(self, action: str, body: str, times: int = 1) -> None:
-        """Answer the next ``times`` requests for ``action`` with this XML (e.g. malformed data)."""
+    def answer(self, action: str, body: str, times: int = 1, when: dict[str, str] | None = None) -> None:
+        """Answer the next ``times`` requests for ``action`` (with the request parameters in
+        ``when``, e.g. ``{"UserName": "svc"}``) with this XML (e.g. malformed data)."""
         with self._lock:
-            self.faults.append(_Fault(action, 200, "", times, body.encode()))
+            self.faults.append(_Fault(action, 200, "", times, body.encode(), dict(when or {})))
 
-    def _take(self, action: str) -> _Fault | None:
+    def hold(self, action: str, when: dict[str, str] | None = None) -> Hold:
+        """Hold the next response to ``action`` until the returned :class:`Hold` is released."""
+        held = Hold()
+        with self._lock:
+            self.faults.append(_Fault(action, 200, "", 1, when=dict(when or {}), hold=held))
+        return held
+
+    def _take(self, action: str, parameters: dict[str, list[str]]) -> _Fault | None:
         with self._lock:
             self.actions.append(action)
             for fault in self.faults:
-                if fault.action == action and fault.remaining > 0:
+                if fault.applies(action, parameters):
                     fault.remaining -= 1
                     return fault
         return None
@@ -95,9 +128,11 @@ class _Recorder:
         environ["wsgi.input"] = io.BytesIO(body)
         fields = parse_qs(body.decode("utf-8", "replace")) if body else parse_qs(environ.get("QUERY_STRING", ""))
         target = environ.get("HTTP_X_AMZ_TARGET", "")
-        fault = self.traffic._take(fields.get("Action", [target.rsplit(".", 1)[-1] or "?"])[0])
+        fault = self.traffic._take(fields.get("Action", [target.rsplit(".", 1)[-1] or "?"])[0], fields)
         if fault is None:
             return self.app(environ, start_response)
+        if fault.hold is not None:
+            return self._held(environ, start_response, fault.hold)
         kind = "Receiver" if fault.status >= 500 else "Sender"
         payload = (
             fault.body
@@ -110,6 +145,16 @@ class _Recorder:
         start_response(
             f"{fault.status} Injected", [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))]
         )
+        return [payload]
+
+    def _held(self, environ: dict[str, Any], start_response: Any, hold: Hold) -> Any:
+        """Compute the real response now, send it when released."""
+        started: list[Any] = []
+        chunks = self.app(environ, lambda status, headers, exc_info=None: started.append((status, headers)))
+        payload = b"".join(chunks)
+        hold.wait_for_release()
+        status, headers = started[0]
+        start_response(status, headers)
         return [payload]
 
 

@@ -12,7 +12,7 @@ from botocore.exceptions import (
 )
 
 from partner_nhi.connectors.aws.clients import MutatingCallRefused
-from partner_nhi.contract import ErrorKind
+from partner_nhi.contract import ErrorKind, MalformedRecord
 
 _THROTTLING = {
     "Throttling",
@@ -61,6 +61,6 @@ def classify(error: BaseException) -> ErrorKind:
         return ErrorKind.TRANSIENT
     if isinstance(error, MutatingCallRefused):
         return ErrorKind.FORBIDDEN
-    if isinstance(error, ValueError | KeyError | TypeError):
+    if isinstance(error, ValueError | KeyError | TypeError | MalformedRecord):
         return ErrorKind.INVALID
     return ErrorKind.UNKNOWN

@@ -8,19 +8,26 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
-from partner_nhi.contract import Affiliation
+from partner_nhi.contract import Affiliation, MalformedRecord
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
 
 
-def policy_document(value: Any) -> dict[str, Any]:
-    """botocore usually decodes policy documents; real payloads may still be URL-encoded JSON."""
+def policy_document(value: Any, field: str) -> dict[str, Any]:
+    """botocore usually decodes policy documents; real payloads may still be URL-encoded JSON.
+    One that cannot be read raises :class:`MalformedRecord` naming ``field``: never an empty
+    policy, which would read as "trusts nobody" or "grants nothing"."""
     if isinstance(value, dict):
         return value
-    if isinstance(value, str) and value:
-        decoded: dict[str, Any] = json.loads(unquote(value))
-        return decoded
-    return {}
+    if value is None or value == "":
+        raise MalformedRecord(field, "missing")
+    try:
+        decoded = json.loads(unquote(value)) if isinstance(value, str) else None
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, dict):
+        raise MalformedRecord(field, "not a JSON policy document")
+    return decoded
 
 
 def _as_list(value: Any) -> list[Any]:

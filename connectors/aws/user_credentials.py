@@ -1,15 +1,8 @@
-"""Per-user credential listings: the only IAM data no bulk call returns."""
+"""Per-user credential listings (I/O only): every page, or an exception, never a partial list."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-
-
-@dataclass(frozen=True)
-class AccessKeyUse:
-    last_used: Any  # datetime | None
-    service: str | None
 
 
 def list_access_keys(iam: Any, user_name: str) -> list[dict[str, Any]]:
@@ -19,10 +12,9 @@ def list_access_keys(iam: Any, user_name: str) -> list[dict[str, Any]]:
     return keys
 
 
-def access_key_last_used(iam: Any, key_id: str) -> AccessKeyUse:
-    used = iam.get_access_key_last_used(AccessKeyId=key_id)["AccessKeyLastUsed"]
-    service = used.get("ServiceName")
-    return AccessKeyUse(used.get("LastUsedDate"), None if service in (None, "N/A") else service)
+def get_access_key_last_used(iam: Any, key_id: str) -> dict[str, Any]:
+    answer: dict[str, Any] = iam.get_access_key_last_used(AccessKeyId=key_id)
+    return answer
 
 
 def list_ssh_public_keys(iam: Any, user_name: str) -> list[dict[str, Any]]:

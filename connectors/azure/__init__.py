@@ -20,14 +20,15 @@ from typing import Any, ClassVar, TypeVar
 
 from azure.core.credentials import TokenCredential
 
-from partner_nhi.connectors.azure import applications, federated, service_principals, sign_ins
+from partner_nhi.connectors.azure import applications, federated
 from partner_nhi.connectors.azure.identities import TenantObjects, build_identities
-from partner_nhi.connectors.azure.role_assignments import Grant, fetch_grants, unit_name
 from partner_nhi.connectors.azure.settings import AzureSettings
+from partner_nhi.connectors.microsoft import service_principals, sign_ins
 from partner_nhi.connectors.microsoft.arm import open_authorization
 from partner_nhi.connectors.microsoft.auth import close_credential, credential_for, static_token
 from partner_nhi.connectors.microsoft.errors import classify
 from partner_nhi.connectors.microsoft.graph import GraphSession, open_graph
+from partner_nhi.connectors.microsoft.role_assignments import Grant, fetch_role_assignments, read_grants, unit_name
 from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, LastUse, Scope, Units
 
 T = TypeVar("T")
@@ -79,10 +80,11 @@ class AzureConnector(Connector):
             tenant_id=scope.id,
             now=datetime.now(UTC),
             grants=grants,
+            subscriptions=tuple(self.settings.subscriptions),
             microsoft_tenants=frozenset(self.settings.microsoft_tenant_ids),
             **fetched,
         )
-        return build_identities(objects)
+        return build_identities(objects, units)
 
     def _collect_grants(self, units: Units, calls: CallCounter, credential: TokenCredential) -> dict[str, list[Grant]]:
         """Role assignments per subscription (one unit each), merged by principal object id."""
@@ -92,8 +94,10 @@ class AzureConnector(Connector):
                 self.settings.arm_endpoint, subscription, credential, calls, self.settings.max_retries
             )
             with client:
-                found = units.fetch(unit_name(subscription), partial(fetch_grants, client, subscription))
-            for principal, held in (found or {}).items():
+                listing = units.fetch(unit_name(subscription), partial(fetch_role_assignments, client, subscription))
+            if listing is None:
+                continue
+            for principal, held in read_grants(units, subscription, listing).items():
                 grants.setdefault(principal, []).extend(held)
         return grants
 
@@ -124,8 +128,15 @@ class _GraphUnits:
             "service_principals": sps,
             "federated": self._federated(apps) if apps is not None else {},
             "activity": sign_ins.Activity(
-                by_app=self._report(sign_ins.UNIT_SIGN_INS, sign_ins.SP_REPORT, sign_ins.app_uses),
-                by_key=self._report(sign_ins.UNIT_CREDENTIAL_SIGN_INS, sign_ins.CREDENTIAL_REPORT, sign_ins.key_uses),
+                by_app=self._report(
+                    sign_ins.UNIT_SIGN_INS, sign_ins.SP_REPORT, sign_ins.APP_REPORT_NAME, sign_ins.app_use
+                ),
+                by_key=self._report(
+                    sign_ins.UNIT_CREDENTIAL_SIGN_INS,
+                    sign_ins.CREDENTIAL_REPORT,
+                    sign_ins.KEY_REPORT_NAME,
+                    sign_ins.key_use,
+                ),
             ),
         }
 
@@ -138,10 +149,10 @@ class _GraphUnits:
         return {app_id: rows for found in by_chunk.values() for app_id, rows in found.items()}
 
     def _report(
-        self, unit: str, path: str, index: Callable[[list[dict[str, Any]]], dict[str, LastUse]]
-    ) -> dict[str, LastUse] | None:
+        self, unit: str, path: str, name: str, parse: Callable[[dict[str, Any]], tuple[str, LastUse]]
+    ) -> sign_ins.Report | None:
         rows = self._fetch(unit, lambda graph: sign_ins.fetch_report(graph, path))
         if rows is None:
             self._units.note(unit, "last use is unknown for this tenant: the report could not be read")
             return None
-        return index(rows)
+        return sign_ins.read_report(self._units, unit, name, rows, parse)

@@ -13,9 +13,6 @@ from rich.text import Text
 
 from partner_nhi.cli.app import app, exit_codes_for_errors, scopes_app
 from partner_nhi.cli.options import ConfigOption, DbOption, Format
-from partner_nhi.config import load_settings
-from partner_nhi.outputs.render import findings_tables, write_csv
-from partner_nhi.store import Store
 
 
 @app.command()
@@ -32,6 +29,10 @@ def findings(
     format: Annotated[Format | None, typer.Option("--format", "-f", help="table, json or csv.")] = None,
 ) -> None:
     """Query the stored history of findings."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.outputs.render import findings_tables, write_csv
+    from partner_nhi.store import Store
+
     with exit_codes_for_errors():
         settings = load_settings(config)
         with Store(db or settings.database) as store:
@@ -56,6 +57,9 @@ def scopes_list(
     format: Annotated[Format | None, typer.Option("--format", "-f", help="table or json.")] = None,
 ) -> None:
     """Every scope history knows: when it was last observed, what is open in it, whether it was retired."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.store import Store
+
     with exit_codes_for_errors():
         settings = load_settings(config)
         with Store(db or settings.database) as store:
@@ -96,6 +100,9 @@ def scopes_retire(
 ) -> None:
     """A scope removed from the configuration on purpose: resolve its open findings, with the reason
     as evidence, so later runs stop carrying them. Scanning it again brings it back."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.store import Store
+
     with exit_codes_for_errors():
         settings = load_settings(config)
         with Store(db or settings.database) as store:

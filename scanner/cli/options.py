@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from partner_nhi.rules.model import Severity
+from partner_nhi.severity import Severity
 
 
 class Format(StrEnum):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -38,21 +38,24 @@ from partner_nhi.cli.options import (
     RegistryOption,
     VerboseOption,
 )
-from partner_nhi.config import Settings, check_threshold_keys, load_settings
-from partner_nhi.connector import connector_names, load_connector
-from partner_nhi.engine import ScanRequest, run_scan
 from partner_nhi.errors import ConfigError
-from partner_nhi.outputs import write_report
-from partner_nhi.outputs.render import print_report
-from partner_nhi.registry import Registry, load_registry
-from partner_nhi.results import RunResult, ScopeResult
-from partner_nhi.rules.model import Severity
-from partner_nhi.store import Store
-from partner_nhi.suppressions import Suppressions, configured_suppressions
-from partner_nhi.sweep import sweep_report
+from partner_nhi.severity import Severity
+
+if TYPE_CHECKING:  # the rest loads when a command runs: `partner-nhi --help` stays fast
+    from partner_nhi.config import Settings
+    from partner_nhi.engine import ScanRequest
+    from partner_nhi.registry import Registry
+    from partner_nhi.results import RunResult
+    from partner_nhi.shards import Shard
+    from partner_nhi.store import Store
+    from partner_nhi.suppressions import Suppressions
 
 
 def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
+    from partner_nhi.config import check_threshold_keys, load_settings
+    from partner_nhi.connector import connector_names
+    from partner_nhi.registry import load_registry
+
     settings = load_settings(config)
     registry_path = registry or settings.registry
     if registry_path is None:
@@ -62,7 +65,15 @@ def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registr
     return settings, loaded
 
 
+def _accepted_risks(settings: Settings, registry: Registry) -> Suppressions:
+    from partner_nhi.suppressions import configured_suppressions
+
+    return configured_suppressions(settings, registry, datetime.now(UTC).date())
+
+
 def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
+    from partner_nhi.connector import connector_names
+
     names = list(dict.fromkeys(requested or sorted(settings.connectors) or ["aws"]))
     installed = connector_names()
     for name in names:
@@ -72,6 +83,9 @@ def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
 
 
 def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
+    from partner_nhi.engine import run_scan
+    from partner_nhi.results import ScopeResult
+
     if not err.is_terminal:
         return run_scan(request, store)
     with Progress(
@@ -93,6 +107,9 @@ def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
 
 def _emit(store: Store, run: RunResult, fmt: Format | None, output: Path | None) -> None:
     """The report of ``run``, streamed from the store to stdout or atomically to ``output``."""
+    from partner_nhi.outputs import write_report
+    from partner_nhi.outputs.render import print_report
+
     chosen = fmt or (Format.table if sys.stdout.isatty() and output is None else Format.json)
     document = store.document(run.id)
     if chosen is Format.table and output is None:
@@ -124,8 +141,14 @@ def _scan_and_report(
     db: str | None,
     report: Callable[[Store, RunResult], None],
     keep_records: bool = False,
+    run_id: str | None = None,
+    shard: Shard | None = None,
     suppressions: Suppressions | None = None,
 ) -> RunResult:
+    from partner_nhi.engine import ScanRequest
+    from partner_nhi.store import Store
+    from partner_nhi.suppressions import Suppressions
+
     with Store(db or settings.database) as store:
         request = ScanRequest(
             settings,
@@ -133,6 +156,8 @@ def _scan_and_report(
             names,
             command=command,
             keep_records=keep_records,
+            run_id=run_id,
+            shard=shard,
             suppressions=suppressions or Suppressions(),
         )
         run = _progress_scan(request, store)
@@ -149,16 +174,33 @@ def scan(
     output: OutputOption = None,
     db: DbOption = None,
     fail_on: FailOnOption = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="K/N: scan only this shard's scopes (K from 0, e.g. JOB_COMPLETION_INDEX); needs --run-id "
+            "and PostgreSQL. The run is complete when all N shards reported complete.",
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="The run's id, shared by its shards (e.g. the scheduled time).")
+    ] = None,
     verbose: VerboseOption = 0,
 ) -> None:
     """Scan the configured accounts, tenants and projects; store the history; report."""
+    from partner_nhi.shards import Shard
+
     logs.configure(verbose)
     with exit_codes_for_errors():
+        part = Shard.parse(shard) if shard is not None else None
+        if part is not None and not run_id:
+            raise ConfigError("--shard needs --run-id: every shard of one run must name the same run")
         settings, loaded = _load(config, registry)
-        accepted = configured_suppressions(settings, loaded, datetime.now(UTC).date())
+        accepted = _accepted_risks(settings, loaded)
         names = _connectors(settings, connector)
+        emit = partial(_emit, fmt=format, output=output)
         run = _scan_and_report(
-            "scan", settings, loaded, names, db, lambda store, run: _emit(store, run, format, output), False, accepted
+            "scan", settings, loaded, names, db, emit, run_id=run_id, shard=part, suppressions=accepted
         )
     raise typer.Exit(_exit_code(run, fail_on))
 
@@ -172,6 +214,10 @@ def demo(
     verbose: VerboseOption = 0,
 ) -> None:
     """Run the whole product against a built-in simulated estate: no credentials, no network."""
+    from partner_nhi.config import Settings
+    from partner_nhi.connector import connector_names, load_connector
+    from partner_nhi.registry import load_registry
+
     logs.configure(verbose)
     names = connector or connector_names()
     registry_file = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
@@ -217,14 +263,19 @@ def sweep(
 
     Exits 1 while anything of the partner is still active: a gate for offboarding.
     """
+    from partner_nhi.connector import load_connector
+    from partner_nhi.sweep import sweep_report
+
     logs.configure(verbose)
     with exit_codes_for_errors():
         settings, loaded = _load(config, registry)
         if loaded.partner(partner) is None:
             raise ConfigError(f"--partner: {partner!r} is not in the registry")
-        accepted = configured_suppressions(settings, loaded, datetime.now(UTC).date())
+        accepted = _accepted_risks(settings, loaded)
         names = _connectors(settings, connector)
-        run = _scan_and_report(f"sweep {partner}", settings, loaded, names, db, lambda store, run: None, True, accepted)
+        run = _scan_and_report(
+            f"sweep {partner}", settings, loaded, names, db, lambda store, run: None, True, suppressions=accepted
+        )
     report = sweep_report(run, partner, {name: load_connector(name) for name in names}, accepted)
     text = json.dumps(report, indent=2) + "\n"
     if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:

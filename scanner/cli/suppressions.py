@@ -11,13 +11,11 @@ import typer
 
 from partner_nhi.cli.app import app, exit_codes_for_errors
 from partner_nhi.cli.options import ConfigOption, RegistryOption
-from partner_nhi.config import load_settings
-from partner_nhi.connector import connector_names
 from partner_nhi.errors import ConfigError
-from partner_nhi.registry import load_registry
-from partner_nhi.suppressions import json_schema, load_suppressions
 
-suppressions_app = typer.Typer(help="Accepted risks: validate the file or print its JSON Schema.", no_args_is_help=True)
+suppressions_app = typer.Typer(
+    help="Accepted risks: validate the file or print its JSON Schema.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(suppressions_app, name="suppressions")
 
 
@@ -29,6 +27,11 @@ def suppressions_validate(
 ) -> None:
     """Report every error with file, line and field (approvers and partners are checked against the
     registry, the lifetime against the configuration's limit); exit 2 if there is any."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.connector import connector_names
+    from partner_nhi.registry import load_registry
+    from partner_nhi.suppressions import load_suppressions
+
     with exit_codes_for_errors():
         settings = load_settings(config)
         registry_path = registry or settings.registry
@@ -45,4 +48,6 @@ def suppressions_validate(
 @suppressions_app.command("schema")
 def suppressions_schema() -> None:
     """Print the accepted-risks file's JSON Schema (for editors)."""
+    from partner_nhi.suppressions import json_schema
+
     typer.echo(json.dumps(json_schema(), indent=2, sort_keys=True))

@@ -16,13 +16,11 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, col, create_engine, select
@@ -38,6 +36,7 @@ from partner_nhi.history import (
     retire_scope,
 )
 from partner_nhi.results import AcceptedRisk, Finding, JudgedIdentity, RunResult, ScopeResult
+from partner_nhi.shards import Shard, combined_status
 from partner_nhi.store.queries import RunDocument, resolve_run, run_document
 from partner_nhi.store.tables import (
     AcceptedRiskUseRow,
@@ -45,6 +44,7 @@ from partner_nhi.store.tables import (
     FindingRow,
     IdentityRow,
     RunRow,
+    RunShardRow,
     ScopeStateRow,
 )
 from partner_nhi.store.writes import persist, table, write_scope_rows
@@ -61,10 +61,21 @@ class StoreError(PartnerNhiError):
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_HEAD = "0006"  # the latest revision: a store already there opens without loading alembic
+
+
+def schema_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(revision) if revision is not None else None
 
 
 def migrate(connection: Connection) -> None:
-    """Bring the schema to the latest revision (a no-op when it is there already)."""
+    """Bring the schema to the latest revision."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -122,7 +133,8 @@ class Store:
         try:
             with self.engine.begin() as connection:
                 self._lock(connection, _SCHEMA_LOCK)
-                migrate(connection)
+                if schema_revision(connection) != SCHEMA_HEAD:
+                    migrate(connection)
         except OperationalError as exc:
             raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
 
@@ -152,19 +164,75 @@ class Store:
 
     # -- runs ------------------------------------------------------------------
 
-    def begin_run(self, run: RunResult) -> None:
-        with self._transaction() as session:
-            session.add(RunRow(id=run.id, command=run.command, started=run.started))
+    def begin_run(self, run: RunResult, shard: Shard | None = None) -> None:
+        """Record a run as running. The shards of one run share its id: the first creates the
+        run, each records its own part."""
+        if shard is None:
+            with self._transaction() as session:
+                session.add(RunRow(id=run.id, command=run.command, started=run.started))
+            return
+        if self.engine.dialect.name != "postgresql":
+            raise ConfigError(
+                "--shard needs a PostgreSQL store (--db postgresql://...): shards run in separate pods, "
+                "and on SQLite every write takes the one database lock"
+            )
+        with self._transaction("run", run.id) as session:
+            existing = session.get(RunRow, run.id)
+            if existing is None:
+                session.add(RunRow(id=run.id, command=run.command, started=run.started, shards=shard.count))
+            elif existing.shards != shard.count:
+                raise ConfigError(
+                    f"--shard {shard}: run {run.id} was started with {existing.shards or 1} shard(s), not {shard.count}"
+                )
+            session.flush()
+            part = session.get(RunShardRow, (run.id, shard.index)) or RunShardRow(
+                run_id=run.id, shard=shard.index, shards=shard.count, started=run.started
+            )
+            part.started, part.finished, part.status, part.error = run.started, None, "running", None
+            session.add(part)
 
-    def finish_run(self, run: RunResult) -> None:
-        """Record the run's end: its status from its scopes, or failed with its error."""
-        with self._transaction() as session:
+    def finish_run(self, run: RunResult, shard: Shard | None = None, deadline: timedelta | None = None) -> None:
+        """Record the run's end: its status from its scopes, or failed with its error. A shard
+        records its part; the run is complete only when every shard reported complete."""
+        finished = run.finished or datetime.now(UTC)
+        with self._transaction("run", run.id) as session:
             row = session.get(RunRow, run.id) or RunRow(id=run.id, command=run.command, started=run.started)
-            row.finished = run.finished or datetime.now(UTC)
-            row.status = run.status
-            row.error = run.error
-            row.warnings = list(run.warnings)
-            session.add(row)
+            row.warnings = [*row.warnings, *(w for w in run.warnings if w not in row.warnings)]
+            if shard is None:
+                row.finished, row.status, row.error = finished, run.status, run.error
+                session.add(row)
+                return
+            part = session.get(RunShardRow, (run.id, shard.index))
+            assert part is not None, "begin_run records every shard"
+            part.finished, part.status, part.error = finished, run.status, run.error
+            session.add(part)
+            session.flush()
+            self._settle(session, row, deadline)
+
+    def settle_runs(self, deadline: timedelta) -> None:
+        """Sharded runs some shard of which never reported: past ``deadline`` they are partial."""
+        with Session(self.engine) as session:
+            waiting = session.exec(select(RunRow).where(RunRow.status == "running", col(RunRow.shards).is_not(None)))
+            overdue = [row.id for row in waiting if datetime.now(UTC) - row.started > deadline]
+        for run_id in overdue:
+            with self._transaction("run", run_id) as session:
+                row = session.get(RunRow, run_id)
+                if row is not None:
+                    self._settle(session, row, deadline)
+
+    def _settle(self, session: Session, row: RunRow, deadline: timedelta | None) -> None:
+        parts = session.exec(select(RunShardRow).where(RunShardRow.run_id == row.id)).all()
+        reported = [part for part in parts if part.status != "running"]
+        overdue = deadline is not None and datetime.now(UTC) - row.started > deadline
+        row.status = combined_status([part.status for part in reported], row.shards or 1, overdue)
+        if reported:
+            row.finished = max(part.finished or row.started for part in reported)
+        missing = sorted(set(range(row.shards or 1)) - {part.shard for part in reported})
+        errors = [f"shard {part.shard}: {part.error}" for part in reported if part.error]
+        if missing and row.status == "partial":
+            errors.append(f"shard(s) {', '.join(map(str, missing))} never reported before the deadline")
+        row.error = "; ".join(errors) or None
+        session.add(row)
 
     # -- one scope ---------------------------------------------------------------
 
@@ -220,6 +288,7 @@ class Store:
         connectors: Iterable[str],
         scanned: set[tuple[str, str]],
         reasons: dict[str, str],
+        shard: Shard | None = None,
         review: Review | None = None,
     ) -> list[tuple[ScopeResult, ScopeDecision]]:
         """Scopes of these connectors that history knows (open findings or identities not gone)
@@ -231,6 +300,8 @@ class Store:
             key = (known.connector, known.scope)
             if key in scanned or known.retired_run is not None or not (known.open_findings or known.identities):
                 continue
+            if shard is not None and not shard.owns(*key):
+                continue  # another shard's scope
             reason = reasons.get(known.connector) or (
                 "not scanned in this run: not in the configuration; if it was removed on purpose, "
                 f"run `partner-nhi scopes retire {known.connector} {known.scope}`"

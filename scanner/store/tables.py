@@ -19,6 +19,21 @@ class RunRow(SQLModel, table=True):
     status: str = "running"  # running | complete | partial | failed
     error: str | None = None  # why a run failed as a whole (internal error, interrupted)
     warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    shards: int | None = None  # a sharded run: how many shards must report
+
+
+class RunShardRow(SQLModel, table=True):
+    """One shard's part of a sharded run (``scan --shard K/N --run-id ID``)."""
+
+    __tablename__ = "run_shards"
+
+    run_id: str = Field(foreign_key="runs.id", primary_key=True)
+    shard: int = Field(primary_key=True)
+    shards: int
+    started: datetime
+    finished: datetime | None = None
+    status: str = "running"
+    error: str | None = None
 
 
 class UnitRow(SQLModel, table=True):

@@ -146,9 +146,12 @@ def test_malformed_record_is_named_and_keeps_the_listing_partial(moto: Moto, tmp
 
     principals = next(u for u in second.scopes[0].units if u.resource_type == "iam-authorization-details")
     assert principals.status is UnitStatus.PARTIAL
-    assert "(broken)" in (principals.error or "") and "'Arn'" in (principals.error or "")
+    assert principals.error == "malformed record 'broken': field 'Arn': missing"
     assert [j.identity.name for j in second.identities] == ["good"]  # the well-formed record is kept
     assert second.status == "partial"
+    assert {u.resource_type for u in second.scopes[0].units if u.status is not UnitStatus.COMPLETE} == {
+        "iam-authorization-details"
+    }  # no per-user call is made for a record that names no user
     # 'other' is absent from a listing that was not complete: not gone, its finding still open
     kept = by_rule(second, "orphaned-identity")["other"]
     assert kept.id == other.id and kept.status == "open" and kept.carried

@@ -7,17 +7,16 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import boto3
+import pytest
 from botocore.stub import Stubber
 
 from partner_nhi.connectors.aws.authorization import fetch_authorization_details
-from partner_nhi.connectors.aws.credential_report import parse_credential_report, report_date
-from partner_nhi.connectors.aws.normalize import (
-    access_key_credentials,
-    keys_needing_last_used,
-    permissions_of,
-    role_identity,
-)
+from partner_nhi.connectors.aws.credential_report import parse_credential_report, report_date, report_row
+from partner_nhi.connectors.aws.credentials import access_key
+from partner_nhi.connectors.aws.normalize import permissions_of, role_identity
 from partner_nhi.connectors.aws.trust import trusted_parties
+from partner_nhi.connectors.aws.users import report_key_use
+from partner_nhi.contract import MalformedRecord
 
 OWN = "123456789012"
 
@@ -116,29 +115,34 @@ REPORT = (
 
 def test_credential_report_slots_give_key_last_use_without_per_key_calls() -> None:
     report = parse_credential_report(REPORT.encode(), datetime(2026, 11, 20, tzinfo=UTC))
-    assert list(report.rows) == ["arn:aws:iam::1:user/svc"]  # the root row is not an NHI
-    row = report.rows["arn:aws:iam::1:user/svc"]
+    assert [row["arn"] for row in report.rows] == ["arn:aws:iam::1:user/svc"]  # the root row is not an NHI
+    row = report_row(report.rows[0])
     keys = [
-        {
-            "AccessKeyId": "AKIAOLD",
-            "Status": "Active",
-            "CreateDate": datetime(2025, 2, 1, 10, 0, 0, 412000, tzinfo=UTC),
-        },
-        {"AccessKeyId": "AKIANEW", "Status": "Active", "CreateDate": datetime(2026, 10, 1, 10, 0, tzinfo=UTC)},
-        {"AccessKeyId": "AKIALATE", "Status": "Active", "CreateDate": datetime(2026, 11, 21, tzinfo=UTC)},
+        access_key(
+            {
+                "AccessKeyId": "AKIAOLD",
+                "Status": "Active",
+                "CreateDate": datetime(2025, 2, 1, 10, 0, 0, 412000, tzinfo=UTC),
+            }
+        ),
+        access_key(
+            {"AccessKeyId": "AKIANEW", "Status": "Active", "CreateDate": datetime(2026, 10, 1, 10, 0, tzinfo=UTC)}
+        ),
+        access_key({"AccessKeyId": "AKIALATE", "Status": "Active", "CreateDate": datetime(2026, 11, 21, tzinfo=UTC)}),
     ]
-    assert keys_needing_last_used(keys, row) == ["AKIALATE"]
-    by_id = {c.id: c for c in access_key_credentials(keys, {}, row)}
-    assert (
-        by_id["AKIAOLD"].last_used.at == datetime(2026, 11, 1, tzinfo=UTC) and by_id["AKIAOLD"].last_used.detail == "s3"
-    )
-    assert by_id["AKIANEW"].last_used.state == "never"
-    assert by_id["AKIALATE"].last_used.state == "unknown"
+    uses = {key.id: report_key_use(key, row) for key in keys}
+    old = uses["AKIAOLD"]
+    assert old is not None and old.at == datetime(2026, 11, 1, tzinfo=UTC) and old.detail == "s3"
+    assert uses["AKIANEW"] is not None and uses["AKIANEW"].state == "never"
+    assert uses["AKIALATE"] is None  # created after the report: GetAccessKeyLastUsed speaks for it
 
 
 def test_report_dates() -> None:
-    assert report_date("no_information") is None and report_date("N/A") is None and report_date("") is None
-    assert report_date("2026-01-02T03:04:05+00:00") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    row = {"a": "no_information", "b": "N/A", "c": "", "d": "2026-01-02T03:04:05+00:00", "e": "yesterday"}
+    assert report_date(row, "a") is None and report_date(row, "b") is None and report_date(row, "c") is None
+    assert report_date(row, "d") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with pytest.raises(MalformedRecord, match="field 'e': not an ISO 8601 date: 'yesterday'"):
+        report_date(row, "e")
 
 
 def test_authorization_details_follows_every_page() -> None:

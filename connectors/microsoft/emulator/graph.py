@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +67,31 @@ EXPIRED_TOKEN = (
 )
 
 
+HOLD_TIMEOUT = 60.0  # seconds a held answer waits for its release at most
+
+
+@dataclass
+class HeldAnswer:
+    """One held request: ``arrived`` is set when it came in, ``release()`` lets its answer go."""
+
+    path: re.Pattern[str]
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _taken: bool = False
+
+    def take(self, path: str) -> bool:
+        """Claim this hold for a request on ``path`` (once)."""
+        with self._lock:
+            if self._taken or not self.path.search(path):
+                return False
+            self._taken = True
+            return True
+
+    def release(self) -> None:
+        self.released.set()
+
+
 @dataclass
 class GraphApi:
     """Routes over one :class:`Tenant`. Mutable knobs let tests shape the answers."""
@@ -78,6 +104,14 @@ class GraphApi:
     # set by the emulator to its server's dispatch, so $batch items are logged and can fail
     dispatch: Callable[[Request], Response] | None = None
     _apps_by_id: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _holds: list[HeldAnswer] = field(default_factory=list, repr=False)
+
+    def hold(self, path_pattern: str) -> HeldAnswer:
+        """Answer the next request whose path matches with the data of the moment it arrived,
+        but only once released: a slow listing older than what later requests see."""
+        held = HeldAnswer(re.compile(path_pattern))
+        self._holds.append(held)
+        return held
 
     def _application(self, app_id: str) -> dict[str, Any] | None:
         """By id, from an index rebuilt when tests add applications (a scan per lookup is quadratic)."""
@@ -118,7 +152,12 @@ class GraphApi:
             if "$skiptoken" in request.query and self.expire_page_tokens > 0:
                 self.expire_page_tokens -= 1
                 return graph_error(*EXPIRED_TOKEN)
-            return handler(request)
+            answer = handler(request)
+            held = next((h for h in self._holds if h.take(request.path)), None)
+            if held is not None:
+                held.arrived.set()
+                held.released.wait(HOLD_TIMEOUT)
+            return answer
 
         return guarded
 

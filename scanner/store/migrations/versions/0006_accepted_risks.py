@@ -1,8 +1,8 @@
 """accepted risks: the entry each finding event matched, and each entry's matches per run
 
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-01 15:43:58.688706
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-01 15:53:43.075514
 
 Events written before this revision have no accepted risk: their runs read back unsuppressed,
 as they were.
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlmodel.sql.sqltypes import AutoString
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
