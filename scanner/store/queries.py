@@ -19,10 +19,12 @@ from sqlmodel import Session, col, select
 
 from partner_nhi.document import finding_entry, time_text
 from partner_nhi.errors import ConfigError
+from partner_nhi.records import Identity
 from partner_nhi.store.tables import (
     FindingEventRow,
     FindingRow,
     FindingVersionRow,
+    IdentityRow,
     IdentityVersionRow,
     RunRow,
     ScopeRow,
@@ -127,3 +129,36 @@ def resolve_run(engine: Engine, run: str) -> str:
     if row is None:
         raise ConfigError("--run latest: the store holds no finished run")
     return row.id
+
+
+def latest_scan(engine: Engine) -> str:
+    """The last finished run that listed scopes (an operator's ``scopes retire`` lists none)."""
+    scoped = select_columns(table(ScopeRow).c.run_id).where(table(ScopeRow).c.run_id == RunRow.id).exists()
+    with Session(engine) as session:
+        row = session.exec(
+            select(RunRow).where(RunRow.status != "running", scoped).order_by(col(RunRow.started).desc())
+        ).first()
+    if row is None:
+        raise ConfigError("the store holds no finished scan: run `partner-nhi scan` first")
+    return row.id
+
+
+def seen_identities(engine: Engine, run_id: str, page: int = PAGE) -> Iterator[Identity]:
+    """The normalized record of every identity ``run_id`` saw, as last stored: that run's own view
+    for the latest run (a later run that saw an identity again has replaced it)."""
+    sightings, identities = table(SightingRow).c, table(IdentityRow).c
+    query = (
+        select_columns(sightings.identity_pk, identities.record)
+        .join_from(table(SightingRow), table(IdentityRow), identities.id == sightings.identity_pk)
+        .where(sightings.run_id == run_id)
+    )
+    for row in _keyset(engine, query, (sightings.identity_pk,), page):
+        yield Identity.model_validate(row.record)
+
+
+def known_identities(engine: Engine, page: int = PAGE) -> Iterator[tuple[str, tuple[str, ...], str | None]]:
+    """Every identity history knows, gone or not: (native id, aliases, the run that found it gone)."""
+    identities = table(IdentityRow).c
+    query = select_columns(identities.id, identities.identity_id, identities.gone_run, identities.record)
+    for row in _keyset(engine, query, (identities.id,), page):
+        yield row.identity_id, tuple(row.record.get("aliases", ())), row.gone_run
