@@ -158,16 +158,19 @@ def _scan(
         for scope, decision in carried:
             _add(run, scope, [], {}, decision, request.keep_records)
         if request.suppressions.entries and run.status != "failed":  # a run that saw nothing proves no entry stale
-            _count_accepted_risks(run, request.suppressions, store, names)
+            _count_accepted_risks(run, request, store, names)
     run.scopes.sort(key=lambda s: (s.connector, s.scope.id))
 
 
-def _count_accepted_risks(run: RunResult, suppressions: Suppressions, store: Store, providers: list[str]) -> None:
+def _count_accepted_risks(run: RunResult, request: ScanRequest, store: Store, providers: list[str]) -> None:
     """Record how many findings each entry that could apply matched in this run, and warn of each
-    entry that matched nothing in its last runs (stale)."""
+    entry that matched nothing in its last runs (stale). A shard's counts are part of its run's:
+    that run counts towards staleness once every shard has reported (in the runs after it)."""
+    suppressions = request.suppressions
     applicable = suppressions.applicable(providers)
-    store.record_accepted_risk_uses(run.id, {entry.id: run.accepted[entry.id] for entry in applicable})
-    history = store.accepted_risk_uses([entry.id for entry in suppressions.entries], suppressions.stale_after_runs)
+    store.record_accepted_risk_uses(run.id, request.shard, {e.id: run.accepted[e.id] for e in applicable})
+    whole = run.id if request.shard is None else None
+    history = store.accepted_risk_uses([e.id for e in suppressions.entries], suppressions.stale_after_runs, whole)
     for message in suppressions.stale(history):
         log.warning("accepted_risk.stale", detail=message)
         run.warnings.append(message)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, inspect, text
+from sqlalchemy import Connection, Engine, delete, event, func, insert, inspect, or_, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, col, create_engine, select
@@ -404,26 +404,35 @@ class Store:
 
     # -- accepted risks ----------------------------------------------------------
 
-    def record_accepted_risk_uses(self, run_id: str, matched: Mapping[str, int]) -> None:
-        """How many findings each accepted-risk entry (by id) matched in this run."""
-        with self._transaction() as session:
-            session.add_all(AcceptedRiskUseRow(run_id=run_id, entry_id=k, matched=n) for k, n in matched.items())
-
-    def accepted_risk_uses(self, entry_ids: Sequence[str], runs: int) -> dict[str, list[int]]:
-        """Per entry id, the findings it matched in each of its last ``runs`` recorded runs, newest first."""
+    def record_accepted_risk_uses(self, run_id: str, shard: Shard | None, matched: Mapping[str, int]) -> None:
+        """How many findings each accepted-risk entry (by id) matched in this run (in this shard's
+        part of it: a shard run again replaces its own count)."""
+        part = shard.index if shard is not None else 0
         uses = table(AcceptedRiskUseRow).c
+        with self._transaction("run", run_id) as session:
+            session.execute(delete(AcceptedRiskUseRow).where(uses.run_id == run_id, uses.shard == part))
+            rows = [{"run_id": run_id, "shard": part, "entry_id": k, "matched": n} for k, n in matched.items()]
+            if rows:
+                session.execute(insert(AcceptedRiskUseRow), rows)
+
+    def accepted_risk_uses(self, entry_ids: Sequence[str], runs: int, current: str | None) -> dict[str, list[int]]:
+        """Per entry id, the findings it matched in each of its last ``runs`` runs, newest first:
+        runs that finished (all their shards reported), and ``current``, whose counts are whole."""
+        uses, run_rows = table(AcceptedRiskUseRow).c, table(RunRow).c
+        settled = or_(run_rows.status != "running", run_rows.id == current)
         query = (
-            select_columns(uses.entry_id, uses.matched)
-            .join_from(table(AcceptedRiskUseRow), table(RunRow), table(RunRow).c.id == uses.run_id)
-            .where(uses.entry_id.in_(list(entry_ids)))
-            .order_by(table(RunRow).c.started.desc())
+            select_columns(uses.entry_id, uses.run_id, func.sum(uses.matched).label("matched"))
+            .join_from(table(AcceptedRiskUseRow), table(RunRow), run_rows.id == uses.run_id)
+            .where(uses.entry_id.in_(list(entry_ids)), settled)
+            .group_by(uses.entry_id, uses.run_id, run_rows.started)
+            .order_by(run_rows.started.desc())
         )
         history: dict[str, list[int]] = {}
         with Session(self.engine) as session:
             for row in session.execute(query):
                 recent = history.setdefault(row.entry_id, [])
                 if len(recent) < runs:
-                    recent.append(row.matched)
+                    recent.append(int(row.matched))
         return history
 
     # -- queries ---------------------------------------------------------------

@@ -219,5 +219,6 @@ class AcceptedRiskUseRow(SQLModel, table=True):
     __tablename__ = "accepted_risk_uses"
 
     run_id: str = Field(foreign_key="runs.id", primary_key=True)
+    shard: int = Field(default=0, primary_key=True)  # the shard's part of a sharded run (0 otherwise)
     entry_id: str = Field(primary_key=True)
     matched: int = 0

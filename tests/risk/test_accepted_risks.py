@@ -24,6 +24,7 @@ from partner_nhi.engine import ScanRequest, run_scan
 from partner_nhi.outputs import write_report
 from partner_nhi.results import RunResult
 from partner_nhi.rules.model import Severity
+from partner_nhi.shards import Shard
 from partner_nhi.store import Store
 from partner_nhi.suppressions import Suppressions, load_suppressions
 
@@ -191,7 +192,7 @@ def test_an_entry_that_matches_nothing_is_reported_stale(database_url: str, tmp_
             f"{tmp_path / 'accepted.yaml'}:7: accepted risk {ghost} matched no finding in the last 2 runs: "
             "stale (remove it, or correct what it matches)"
         ]
-        assert store.accepted_risk_uses([e.id for e in suppressions.entries], 5) == {
+        assert store.accepted_risk_uses([e.id for e in suppressions.entries], 5, None) == {
             suppressions.entries[0].id: [1, 1],
             ghost: [0, 0],
         }
@@ -199,6 +200,33 @@ def test_an_entry_that_matches_nothing_is_reported_stale(database_url: str, tmp_
         assert found.warnings == []
         with Store(database_url) as again:
             assert again.document(second.id).run["warnings"] == second.warnings
+
+
+def test_the_shards_of_a_run_count_together(postgres_url: str, tmp_path: Path) -> None:
+    users = {f"s{n}": {"old": 200} for n in range(4)}
+    entries = [
+        accepted(TODAY + timedelta(days=30), identity="s*/old"),
+        accepted(TODAY + timedelta(days=30), identity="ghost"),
+    ]
+    suppressions = loaded(tmp_path, entries, stale_after_runs=1)
+    old, ghost = (entry.id for entry in suppressions.entries)
+    settings = Settings(connectors={"scripted": {"users": users, "scopes": sorted(users)}}, retry=FAST_RETRY)
+
+    def shard(run_id: str, index: int) -> RunResult:
+        part = Shard(index, 2)
+        request = ScanRequest(
+            settings, sample_registry(), ["scripted"], run_id=run_id, shard=part, suppressions=suppressions
+        )
+        with Store(postgres_url) as store:
+            return run_scan(request, store)
+
+    first = [shard("run-1", 0), shard("run-1", 1)]
+    assert sum(len(part.findings) for part in first) == 4 and all(part.warnings == [] for part in first)
+    with Store(postgres_url) as store:
+        assert store.accepted_risk_uses([old, ghost], 5, None) == {old: [4], ghost: [0]}  # both shards, summed
+    later = shard("run-2", 0)  # run-1 is settled: it counts; run-2 will once its shards have all reported
+    [stale] = later.warnings
+    assert f"accepted risk {ghost} matched no finding in the last 1 runs" in stale
 
 
 def sweep_json(monkeypatch: pytest.MonkeyPatch, config: Path) -> tuple[int, dict[str, Any]]:

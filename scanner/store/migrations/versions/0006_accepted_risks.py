@@ -24,13 +24,14 @@ def upgrade() -> None:
     op.create_table(
         "accepted_risk_uses",
         sa.Column("run_id", AutoString(), nullable=False),
+        sa.Column("shard", sa.Integer(), nullable=False),
         sa.Column("entry_id", AutoString(), nullable=False),
         sa.Column("matched", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"],
             ["runs.id"],
         ),
-        sa.PrimaryKeyConstraint("run_id", "entry_id"),
+        sa.PrimaryKeyConstraint("run_id", "shard", "entry_id"),
     )
     with op.batch_alter_table("finding_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("suppression", sa.JSON(), nullable=True))
