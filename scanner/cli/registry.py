@@ -90,7 +90,7 @@ def registry_suggest(
     Scans (the scan options; the run is stored) or, with --from-store, reads the latest run. Without
     a registry nothing is claimed yet: everything external is proposed. Exits 3 when that run was not
     complete (the draft is still written, and says so)."""
-    from partner_nhi.cli.scan import _connectors, _scan_and_report
+    from partner_nhi.cli.scanning import chosen_connectors, scan_and_report
     from partner_nhi.config import check_threshold_keys, load_settings
     from partner_nhi.connector import connector_names
     from partner_nhi.store import Store
@@ -99,8 +99,9 @@ def registry_suggest(
 
     def draft(store: Store, run_id: str) -> str:
         """Write the draft of one run; give that run's status."""
-        run = store.document(run_id).run
-        proposals = suggest(seen_identities(store.engine, run_id), loaded)
+        document = store.document(run_id)
+        run = document.run
+        proposals = suggest(seen_identities(document), loaded)
         source = {
             "run": {key: run[key] for key in ("id", "command", "status", "finished")},
             "registry": str(registry_path) if registry_path else None,
@@ -118,14 +119,14 @@ def registry_suggest(
         if from_store:
             if connector:
                 raise ConfigError("--connector scans: it cannot be combined with --from-store")
-            with Store(db or settings.database) as store:
+            with Store(db or settings.database, read_only=True) as store:
                 status = draft(store, latest_scan(store.engine))
         else:
             if registry_path is not None:
                 check_threshold_keys(settings, [p.id for p in loaded.partners], connector_names(), config)
-            names = _connectors(settings, connector)
+            names = chosen_connectors(settings, connector)
             statuses: list[str] = []
-            _scan_and_report(
+            scan_and_report(
                 "registry suggest",
                 settings,
                 loaded,
@@ -160,10 +161,10 @@ def registry_diff(
         loaded, registry_path = _registry_in_use(settings, registry)
         if registry_path is None:
             raise ConfigError("no registry to compare: pass --registry FILE or set 'registry:' in the config")
-        with Store(db or settings.database) as store:
-            run_id = latest_scan(store.engine)
-            run = store.document(run_id).run
-            diff = compare(seen_identities(store.engine, run_id), loaded, known_identities(store.engine))
+        with Store(db or settings.database, read_only=True) as store:
+            document = store.document(latest_scan(store.engine))
+            run = document.run
+            diff = compare(seen_identities(document), loaded, known_identities(store.engine))
         lines = YamlDocument.load(registry_path)
     report = {
         "run": {key: run[key] for key in ("id", "command", "status", "finished")},

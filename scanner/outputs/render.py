@@ -2,7 +2,7 @@
 
 Memory stays bounded by a page, whatever the size of the estate: the JSON document is
 written as it is read (same contract: ``run``, ``identities``, ``findings``), CSV and
-OCSF one finding per line, and the table in chunks of rows with fixed column shares.
+OCSF one finding per line, and the table (:mod:`partner_nhi.outputs.table`) a chunk at a time.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any, TextIO
 
 from rich.console import Console
@@ -19,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from partner_nhi.outputs.ocsf import detection_finding
+from partner_nhi.outputs.table import accepted_risk_text, print_findings
 from partner_nhi.store.queries import RunDocument
 
 FORMATS = ("table", "json", "csv", "ocsf")
@@ -27,9 +29,6 @@ CSV_COLUMNS = (
     "id", "rule", "severity", "status", "provider", "scope", "identity", "identity_name", "credential",
     "partner", "owner", "reason", "message", "remediation", "suppressed", "suppression",
 )  # fmt: skip
-
-_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-_TABLE_CHUNK = 200
 
 
 def write_report(document: RunDocument, fmt: str, stream: TextIO, width: int | None = None) -> None:
@@ -66,15 +65,6 @@ def neutralised(cell: object) -> object:
     return cell
 
 
-def accepted_risk_text(entry: dict[str, Any]) -> str:
-    """The accepted risk a run matched to a finding, in a few words ("" when none)."""
-    accepted = entry.get("suppression")
-    if not accepted:
-        return ""
-    state = "acceptance expired" if accepted["expired"] else "accepted until"
-    return f"{state} {accepted['expires']} by {accepted['approver']}: {accepted['justification']}"
-
-
 def write_csv(findings: Iterable[dict[str, Any]], stream: TextIO) -> None:
     writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -83,42 +73,8 @@ def write_csv(findings: Iterable[dict[str, Any]], stream: TextIO) -> None:
         writer.writerow({column: neutralised(row.get(column)) for column in CSV_COLUMNS})
 
 
-def findings_tables(findings: Iterable[dict[str, Any]], title: str) -> Iterator[Table]:
-    """Findings as tables of at most a chunk of rows each, the same columns in each."""
-    grid = _findings_grid(title)
-    for entry in findings:
-        if grid.row_count == _TABLE_CHUNK:
-            yield grid
-            grid = _findings_grid(None)
-        style = _SEVERITY_STYLE.get(entry["severity"], "")
-        status = f"{entry['status']} (kept)" if entry.get("carried") else entry["status"]
-        why = entry["message"] + (f" ({entry['reason']})" if entry.get("reason") else "")
-        if entry.get("suppression"):
-            status += ", accepted" if not entry["suppression"]["expired"] else ", acceptance expired"
-            why += f"; {accepted_risk_text(entry)}"
-        cells = (
-            entry["rule"],
-            f"{entry['provider']}:{entry['identity_name']}",
-            entry.get("partner") or "-",
-            entry.get("owner") or "-",
-            status,
-            why,
-        )
-        grid.add_row(Text(entry["severity"], style=style), *(Text(str(cell)) for cell in cells))  # never markup
-    yield grid
-
-
-def _findings_grid(title: str | None) -> Table:
-    grid = Table(title=title, title_justify="left", show_header=title is not None, expand=True)
-    for column, ratio in (("severity", 1), ("rule", 2), ("identity", 3), ("partner", 1), ("owner", 2)):
-        grid.add_column(column, ratio=ratio, overflow="fold")
-    grid.add_column("status", ratio=1, overflow="fold")
-    grid.add_column("why", ratio=5, overflow="fold")
-    return grid
-
-
-def print_report(document: RunDocument, console: Console) -> None:
-    """Scopes, then findings, then totals: what a security engineer reads first."""
+def print_report(document: RunDocument, console: Console, remediation: bool = False) -> None:
+    """Scopes, then findings by partner and owner, then totals: what a security engineer reads first."""
     run = document.run
     scopes = Table(title=Text(f"Run {run['id']}: {run['status']}"), title_justify="left")
     for column in ("connector", "scope", "status", "identities", "api calls", "problems"):
@@ -140,8 +96,8 @@ def print_report(document: RunDocument, console: Console) -> None:
                 current[(entry["severity"], entry["rule"])] += 1
             yield entry
 
-    for grid in findings_tables(counted(document.findings()), "findings"):
-        console.print(grid)
+    now = datetime.fromisoformat(run["finished"] or run["started"])
+    print_findings(console, counted(document.findings(by_owner=True)), document.subjects, now, remediation=remediation)
     by_severity = Counter[str]()
     by_rule = Counter[str]()
     for (severity, rule), count in current.items():

@@ -12,6 +12,7 @@ A run that breaks before a scope's commit leaves that scope's history untouched.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,11 +23,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, event, func, insert, inspect, or_, text
 from sqlalchemy import select as select_columns
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlmodel import Session, col, create_engine, select
 
 from partner_nhi.connector import Scope, UnitStatus
-from partner_nhi.errors import ConfigError, PartnerNhiError
+from partner_nhi.errors import ConfigError
 from partner_nhi.history import (
     ScopeDecision,
     StoredFinding,
@@ -56,10 +57,6 @@ _SCHEMA_LOCK = 0x706E68695F736368  # "pnhi_sch": migrations, once per database
 Review = Callable[[list[Finding]], list[Finding]]
 
 
-class StoreError(PartnerNhiError):
-    """The database could not be reached or written."""
-
-
 MIGRATIONS = Path(__file__).with_name("migrations")
 SCHEMA_HEAD = "0006"  # the latest revision: a store already there opens without loading alembic
 
@@ -82,7 +79,18 @@ def migrate(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-def _engine(url: str) -> Engine:
+def schema_problem(connection: Connection) -> str | None:
+    """Why a database cannot be read as it is (no history in it, or another schema revision),
+    or ``None``. Read-only commands check this instead of migrating."""
+    current = schema_revision(connection)
+    if current is None:
+        return "holds no partner-nhi history (a scan creates it)"
+    if current != SCHEMA_HEAD:
+        return f"has schema revision {current}, this partner-nhi reads {SCHEMA_HEAD} (a scan migrates it)"
+    return None
+
+
+def _engine(url: str, read_only: bool = False) -> Engine:
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
@@ -91,19 +99,31 @@ def _engine(url: str) -> Engine:
             def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
+                if not read_only:
+                    cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA busy_timeout=60000")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
 
             @event.listens_for(engine, "begin")
             def _sqlite_begin(connection: Any) -> None:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                # a reader takes no write lock: it never waits for, nor holds up, a scan's commit
+                connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
             return engine
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:
-        raise ConfigError(f"--db / database: cannot use {url!r}: {exc}") from None
+        problem = str(exc).replace(url, masked_url(url))
+        raise ConfigError(f"--db / database: cannot use {masked_url(url)}: {problem}") from None
+
+
+_PASSWORD = re.compile(r"(?<=://)([^:/?#@]*):[^@/?#]*@")
+
+
+def masked_url(url: str) -> str:
+    """A database URL as it may be shown: the password replaced by ``***``, even in a URL
+    too broken for SQLAlchemy to parse."""
+    return _PASSWORD.sub(r"\1:***@", url)
 
 
 def _lock_key(*parts: str) -> int:
@@ -127,16 +147,37 @@ class KnownScope:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    """``read_only``: for commands that only read history. The database must exist (none is
+    created for a mistyped path) and be at this version's schema (none is migrated)."""
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self.url = url
-        self.engine = _engine(url)
+        self.engine = _engine(url, read_only)
+        if read_only:
+            self._require_file()
         try:
             with self.engine.begin() as connection:
-                self._lock(connection, _SCHEMA_LOCK)
-                if schema_revision(connection) != SCHEMA_HEAD:
-                    migrate(connection)
-        except OperationalError as exc:
-            raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
+                if read_only:
+                    problem = schema_problem(connection)
+                    if problem:
+                        raise ConfigError(f"--db / database: {self._safe_url()} {problem}")
+                else:
+                    self._lock(connection, _SCHEMA_LOCK)
+                    if schema_revision(connection) != SCHEMA_HEAD:
+                        migrate(connection)
+        except DatabaseError as exc:  # unreachable, refused, not a database at all: bad input, exit 2
+            detail = str(exc.orig).strip().replace(self.url, self._safe_url()) or type(exc.orig).__name__
+            raise ConfigError(f"--db / database: cannot open {self._safe_url()}: {detail}") from None
+
+    def _require_file(self) -> None:
+        """SQLite creates a missing file on connect: a reader checks first."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            raise ConfigError("--db / database: an in-memory SQLite database holds no history to read")
+        if not Path(path).is_file():
+            raise ConfigError(f"--db / database: no database at {path} (reading never creates one)")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -148,7 +189,7 @@ class Store:
         self.close()
 
     def _safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return masked_url(self.url)
 
     def _lock(self, connection: Any, key: int) -> None:
         if self.engine.dialect.name == "postgresql":
@@ -455,11 +496,11 @@ class Store:
         run_id: str | None = None,
     ) -> list[Finding]:
         """Current state of findings (or as a given run recorded them), filtered."""
-        filters = [
-            column == value
-            for column, value in ((FindingRow.partner, partner), (FindingRow.owner, owner), (FindingRow.rule, rule))
-            if value
+        filters: list[Any] = [
+            column == value for column, value in ((FindingRow.partner, partner), (FindingRow.rule, rule)) if value
         ]
+        if owner:  # owner ids are emails: matched whatever their case
+            filters.append(func.lower(FindingRow.owner) == owner.lower())
         with Session(self.engine) as session:
             if run_id:
                 joined = (
@@ -486,6 +527,12 @@ class Store:
             if status == "new" or (run_id and status):
                 result = [f for f in result if f.status == status]
         return sorted(result, key=lambda f: (-f.severity.rank, f.rule, f.identity))
+
+    def finding_values(self, column: str) -> set[str]:
+        """Every partner (or owner) id any stored finding names: what a filter can match."""
+        values = table(FindingRow).c[column]
+        with Session(self.engine) as session:
+            return {row[0] for row in session.execute(select_columns(values).distinct()) if row[0]}
 
     def identities(self, *, partner: str | None = None, include_gone: bool = False) -> list[IdentityRow]:
         with Session(self.engine) as session:

@@ -18,7 +18,7 @@ from partner_nhi.connector import CallCounter
 from partner_nhi.connectors.aws import AwsConnector
 from partner_nhi.connectors.aws.clients import ClientFactory, MutatingCallRefused, is_read_only
 from partner_nhi.connectors.aws.demo import seed
-from partner_nhi.outputs import write_report
+from partner_nhi.outputs.render import write_report
 from partner_nhi.store import Store
 
 ALLOWED = {

@@ -19,6 +19,7 @@ from helpers.scripted import registered
 from partner_nhi.records import Affiliation
 from partner_nhi.registry import Registry
 from partner_nhi.registry_diff import GONE, NEVER_SEEN, NOT_IN_RUN, registry_diff
+from partner_nhi.store import Store
 
 
 def registry_with(*assignments: dict[str, str]) -> dict[str, Any]:
@@ -131,6 +132,9 @@ def test_registry_diff_through_the_store(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_diff_needs_a_registry_and_a_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = configure(tmp_path, {"s1": {"old": 10}})
+    missing = run_cli(monkeypatch, "registry", "diff", "-c", str(config))
+    assert missing.code == 2 and "no database at" in missing.stderr and not (tmp_path / "h.db").exists()
+    Store(f"sqlite:///{tmp_path}/h.db").close()  # a store with no run yet
     nothing = run_cli(monkeypatch, "registry", "diff", "-c", str(config))
     assert nothing.code == 2 and "no finished scan" in nothing.stderr
     bare = tmp_path / "bare.yaml"

@@ -20,6 +20,7 @@ from helpers.scripted import registered
 from partner_nhi.errors import ConfigError
 from partner_nhi.records import Affiliation, Credential, CredentialKind, LastUse
 from partner_nhi.registry import Registry, load_registry
+from partner_nhi.store import Store
 from partner_nhi.suggest import Suggestions, as_document, as_yaml, suggest
 
 DEMO_REGISTRY = Path(__file__).resolve().parents[2] / "scanner" / "demo" / "registry.yaml"
@@ -283,6 +284,10 @@ def test_bad_combinations_and_an_empty_store_are_bad_input(
     config = scripted_config(tmp_path, registry=True)
     both = run_cli(monkeypatch, "registry", "suggest", "-c", str(config), "--from-store", "--connector", "scripted")
     assert both.code == 2 and "--from-store" in both.stderr
+    missing = run_cli(monkeypatch, "registry", "suggest", "-c", str(config), "--from-store")
+    assert missing.code == 2 and "no database at" in missing.stderr  # reading never creates one
+    assert not (tmp_path / "h.db").exists()
+    Store(f"sqlite:///{tmp_path}/h.db").close()  # a store with no run yet
     empty = run_cli(monkeypatch, "registry", "suggest", "-c", str(config), "--from-store")
     assert empty.code == 2 and "no finished scan" in empty.stderr
 

@@ -140,9 +140,9 @@ def test_cli_validate_exits_2_with_every_error(tmp_path: Path, monkeypatch: pyte
     no_registry = run_cli(monkeypatch, "suppressions", "validate", str(bad))
     assert no_registry.code == 2 and "no registry" in no_registry.stderr
     broken = tmp_path / "broken.yaml"
-    broken.write_text("version: 1\nsuppressions: [*undefined]\n")
+    broken.write_text("version: 1\nsuppressions: [{rule: stale-identity\n")
     not_yaml = run_cli(monkeypatch, "suppressions", "validate", str(broken), "-r", str(registry))
-    assert not_yaml.code == 2 and f"{broken}:2: not valid YAML" in not_yaml.stderr
+    assert not_yaml.code == 2 and f"{broken}:3: not valid YAML" in not_yaml.stderr
 
 
 def test_shipped_json_schema_matches_the_models(monkeypatch: pytest.MonkeyPatch) -> None:

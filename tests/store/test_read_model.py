@@ -16,7 +16,7 @@ from helpers.builders import sample_registry
 from helpers.scripted import registered
 from partner_nhi.config import Settings
 from partner_nhi.engine import ScanRequest, run_scan
-from partner_nhi.outputs import write_report
+from partner_nhi.outputs.render import write_report
 from partner_nhi.results import RunResult
 from partner_nhi.store import Store
 
