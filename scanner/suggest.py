@@ -87,12 +87,16 @@ class Candidate:
     parties: set[Key] = field(default_factory=set)  # (affiliation kind, value) a registry match list can name
     federations: set[str] = field(default_factory=set)  # what no match list can name: claimed by assignments
     publishers: set[str] = field(default_factory=set)  # verified publisher names, for the partner's name
+    # the domains a foreign app's record names (its identifier URIs): evidence only, never proposed
+    # as a match, since a hosting domain (azurewebsites.net) would claim every app hosted there
+    domains: set[str] = field(default_factory=set)
     holders: dict[str, Holder] = field(default_factory=dict)
 
     def absorb(self, other: Candidate) -> None:
         self.parties |= other.parties
         self.federations |= other.federations
         self.publishers |= other.publishers
+        self.domains |= other.domains
         self.holders.update(other.holders)
 
     @property
@@ -170,8 +174,11 @@ def suggest(identities: Iterable[Identity], registry: Registry) -> Suggestions:
         unclaimed = [a for a in attributor.unclaimed(identity) if not _public(a)]
         for party in unclaimed:
             found = Candidate(parties={(party.kind, party.value)}, holders={identity.id: holder})
-            if publisher and party.kind == "azure-tenant":
-                found.publishers.add(str(publisher))
+            if party.kind == "azure-tenant":
+                found.publishers.update([str(publisher)] if publisher else [])
+                found.domains.update(
+                    a.value for a in identity.affiliations if a.kind in DOMAIN_KINDS and not a.external
+                )
             parties.add(_keys(party, str(publisher) if publisher else None), found)
         federations = _federations(identity)
         if who.partner is None and not unclaimed and federations:
@@ -277,6 +284,7 @@ def as_document(suggestions: Suggestions, source: dict[str, Any]) -> dict[str, A
                     "last_used": _latest_use(holders),
                     "parties": candidate.described(),
                     "publishers": sorted(candidate.publishers),
+                    "domains": sorted(candidate.domains),
                     "holders": [h.evidence() for h in holders],
                 },
             }
@@ -366,6 +374,9 @@ def _partners_yaml(candidates: list[Candidate]) -> list[str]:
             f"{_identities(len(holders))}, last used {_latest_use(holders)}:"
         )
         lines += ["  " + line for line in _holder_lines(holders)]
+        if candidate.domains:
+            named = ", ".join(_quoted(d) for d in sorted(candidate.domains))
+            lines.append(f"  # Its apps name the domains {named}: add the partner's own to match.publisher_domains.")
         if candidate.by_assignment:
             lines.append("  # No registry key matches these: the assignments below claim each identity.")
             lines.append("  # If the workload is your own, drop this partner and give each identity an owner instead.")

@@ -31,7 +31,10 @@ def external(kind: str, value: str) -> Affiliation:
     return Affiliation(kind=kind, value=value, external=True)
 
 
-def foreign_app(name: str, tenant: str, publisher: str | None = None, **overrides: Any) -> Any:
+def foreign_app(
+    name: str, tenant: str, publisher: str | None = None, domains: tuple[str, ...] = (), **overrides: Any
+) -> Any:
+    """Another tenant's app as the Microsoft connectors record it (``domains``: its identifier URIs' hosts)."""
     details = {"verified_publisher": publisher} if publisher else {}
     return identity(
         name,
@@ -39,7 +42,11 @@ def foreign_app(name: str, tenant: str, publisher: str | None = None, **override
         provider="azure",
         kind="azure-service-principal",
         scope="home-tenant",
-        affiliations=(Affiliation(kind="azure-app", value=f"app-{name}"), external("azure-tenant", tenant)),
+        affiliations=(
+            Affiliation(kind="azure-app", value=f"app-{name}"),
+            external("azure-tenant", tenant),
+            *(Affiliation(kind="publisher-domain", value=domain) for domain in domains),
+        ),
         details=details,
         tags={},
         **overrides,
@@ -72,7 +79,7 @@ def test_unclaimed_parties_become_candidates_and_evidently_one_party_is_one_cand
             affiliations=(external("aws-account", "999900001111"), external("aws-account", "888800001111")),
         ),
         identity("claimed", kind="aws-role", affiliations=(external("aws-account", "111122223333"),)),  # acme's
-        foreign_app("insights", "tenant-wayne", publisher="Wayne Enterprises"),
+        foreign_app("insights", "tenant-wayne", publisher="Wayne Enterprises", domains=("api.wayne.example",)),
         foreign_app("insights-eu", "tenant-wayne-eu", publisher="Wayne Enterprises"),  # same publisher: one party
         identity("pub", provider="azure", affiliations=(external("publisher-domain", "Wayne.example"),)),
         identity("member", provider="gcp", affiliations=(external("gcp-domain", "wayne.example"),)),  # same domain
@@ -94,6 +101,8 @@ def test_unclaimed_parties_become_candidates_and_evidently_one_party_is_one_cand
     assert first["evidence"]["identities"] == 2 and first["evidence"]["last_used"] == days_ago(1).isoformat()
     assert {h["name"] for h in first["evidence"]["holders"]} == {"vendor-role", "two-vendors"}
     assert document["partners"][1]["name"] == "Wayne Enterprises"  # the verified publisher, to check
+    assert document["partners"][1]["evidence"]["domains"] == ["api.wayne.example"]  # evidence, not a match
+    assert '"api.wayne.example": add the partner' in as_yaml(proposals, SOURCE | {"registry": None})
 
 
 def test_platform_principals_are_never_proposed() -> None:
