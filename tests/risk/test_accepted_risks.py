@@ -134,6 +134,12 @@ def test_every_output_carries_the_acceptance(tmp_path: Path, monkeypatch: pytest
     rows = {row["identity_name"]: row for row in csv.DictReader(io.StringIO(report(url, run_id, "csv")))}
     assert rows["old"]["suppressed"] == "True" and rows["old"]["suppression"].startswith("accepted until")
     assert rows["xold"]["suppressed"] == "False" and rows["xold"]["suppression"].startswith("acceptance expired")
+    audit = run_cli(monkeypatch, "report", "--db", url, "--run", run_id, "-f", "markdown", "-o", "-").stdout
+    assert "## Accepted risks" in audit
+    assert "| alice@example.com | " + (TODAY + timedelta(days=30)).isoformat() + " | in force |" in audit
+    assert "| expired: counts again |" in audit
+    html = run_cli(monkeypatch, "report", "--db", url, "--run", run_id, "-f", "html", "-o", "-").stdout
+    assert '<h2 id="accepted">Accepted risks</h2>' in html and "vendor migration, SEC-1234" in html
     table = report(url, run_id, "table")
     assert "open by severity: medium 1" in table  # xold counts; old is accepted
     assert "accepted risks (open, not counted above): 1" in table
