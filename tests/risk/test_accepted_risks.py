@@ -18,8 +18,10 @@ import yaml
 
 from helpers.builders import REGISTRY, sample_registry
 from helpers.cli import run_cli
+from helpers.moto import Moto
 from helpers.scripted import registered
 from partner_nhi.config import Settings, SuppressionPolicy
+from partner_nhi.connectors.aws.demo import seed
 from partner_nhi.engine import ScanRequest, run_scan
 from partner_nhi.outputs.render import write_report
 from partner_nhi.results import RunResult
@@ -29,6 +31,7 @@ from partner_nhi.store import Store
 from partner_nhi.suppressions import Suppressions, load_suppressions
 
 FAST_RETRY = {"attempts": 2, "initial_delay": 0.01, "max_delay": 0.02}
+DEMO_REGISTRY = Path(__file__).resolve().parents[2] / "scanner" / "demo" / "registry.yaml"
 TODAY = datetime.now(UTC).date()
 OLD_KEY = {"rule": "unrotated-credential", "identity": "s1/old"}  # "old" holds a 200-day-old key: medium
 
@@ -119,6 +122,37 @@ def test_a_suppressed_finding_is_shown_and_fails_the_pipeline_again_once_expired
     assert only_finding(json.loads(report(url, first["run"]["id"], "json")))["suppressed"] is True  # as it was then
     history = run_cli(monkeypatch, "findings", "--db", url, "--run", first["run"]["id"], "-f", "json")
     assert [f["suppressed"] for f in json.loads(history.stdout)] == [True]
+
+
+def test_on_the_aws_demo_estate_accepting_the_critical_findings_passes_the_gate_until_expiry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto: Moto
+) -> None:
+    """Real shapes: Example Corp's IAM (the demo's) in moto. Its two critical findings are acme's
+    (offboarded partner, identities still enabled); accepting them passes --fail-on critical."""
+    seed(moto.endpoint)
+    config = tmp_path / "config.yaml"
+
+    def configure(expires: date) -> Path:
+        entry = accepted(expires, rule="orphaned-identity", partner="acme")
+        (tmp_path / "accepted.yaml").write_text(yaml.safe_dump({"version": 1, "suppressions": [entry]}))
+        settings = {
+            "registry": str(DEMO_REGISTRY),
+            "suppressions": "accepted.yaml",
+            "database": f"sqlite:///{tmp_path}/h.db",
+            "connectors": {"aws": moto.settings(internal_account_ids=[])},
+        }
+        config.write_text(yaml.safe_dump(settings))
+        return config
+
+    refused = run_cli(monkeypatch, "scan", "-c", str(configure(TODAY - timedelta(days=1))), "--fail-on", "critical")
+    assert refused.code == 1  # expired: the critical findings count
+    code, document = scan_json(monkeypatch, configure(TODAY + timedelta(days=90)), "--fail-on", "critical")
+    assert code == 0
+    critical = [f for f in document["findings"] if f["severity"] == "critical"]
+    assert sorted(f["identity_name"] for f in critical) == ["acme-crossaccount", "acme-sync"]
+    assert all(f["suppressed"] and f["suppression"]["approver"] == "alice@example.com" for f in critical)
+    assert not any(f["suppressed"] for f in document["findings"] if f["partner"] != "acme")
+    assert scan_json(monkeypatch, config, "--fail-on", "high")[0] == 1  # the rest still counts
 
 
 def test_every_output_carries_the_acceptance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
