@@ -33,7 +33,7 @@ from partner_nhi.cli.options import (
     RegistryOption,
     VerboseOption,
 )
-from partner_nhi.cli.scanning import chosen_connectors, load_inputs, scan_and_report
+from partner_nhi.cli.scanning import accepted_risks, chosen_connectors, load_inputs, scan_and_report
 from partner_nhi.errors import ConfigError
 from partner_nhi.formats import RunFormat
 from partner_nhi.severity import Severity
@@ -105,9 +105,12 @@ def scan(
         if part is not None and not run_id:
             raise ConfigError("--shard needs --run-id: every shard of one run must name the same run")
         settings, loaded = load_inputs(config, registry)
+        accepted = accepted_risks(settings, loaded)
         names = chosen_connectors(settings, connector)
         emit = partial(_emit, fmt=format, output=output)
-        run = scan_and_report("scan", settings, loaded, names, db, emit, run_id=run_id, shard=part)
+        run = scan_and_report(
+            "scan", settings, loaded, names, db, emit, run_id=run_id, shard=part, suppressions=accepted
+        )
     raise typer.Exit(_exit_code(run, fail_on))
 
 

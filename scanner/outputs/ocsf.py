@@ -1,7 +1,9 @@
 """OCSF 1.3 Detection Finding events (class 2004), one per finding.
 
 ``finding_info.uid`` is the stable finding id, and ``metadata.uid`` adds the
-run's status for it, so a re-sent event is recognisably the same event.
+run's status for it, so a re-sent event is recognisably the same event. A finding
+an accepted risk covers (and not resolved) has status Suppressed; the entry (in force
+or expired) is in ``unmapped.suppression``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from partner_nhi import __version__
 
 _SEVERITY_ID = {"low": 2, "medium": 3, "high": 4, "critical": 5}
 _STATUS = {"new": (1, "New"), "open": (2, "In Progress"), "resolved": (4, "Resolved")}
+_SUPPRESSED = (3, "Suppressed")
 _ACTIVITY = {"new": (1, "Create"), "open": (2, "Update"), "resolved": (3, "Close")}
 
 
@@ -22,7 +25,8 @@ def _ms(value: str | None) -> int | None:
 
 def detection_finding(entry: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
     """One finding entry of a run's document as an OCSF event; ``run`` is the document's header."""
-    status_id, status = _STATUS[entry["status"]]
+    accepted = entry.get("suppressed") and entry["status"] != "resolved"
+    status_id, status = _SUPPRESSED if accepted else _STATUS[entry["status"]]
     activity_id, activity = _ACTIVITY[entry["status"]]
     return {
         "class_uid": 2004,
@@ -69,5 +73,6 @@ def detection_finding(entry: dict[str, Any], run: dict[str, Any]) -> dict[str, A
             "frameworks": entry["frameworks"],
             "evidence": entry["evidence"],
             "status_detail": entry["status"],
+            "suppression": entry.get("suppression"),
         },
     }

@@ -208,3 +208,17 @@ class FindingEventRow(SQLModel, table=True):
     version_id: int | None = None  # the content this run showed
     first_seen_run: str | None = None  # as of this run
     severity_rank: int = 0  # for ordering a run's findings in SQL: critical 3 .. low 0
+    # the accepted risk this run matched (results.AcceptedRisk), in force or expired; a decision of the run
+    suppression: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class AcceptedRiskUseRow(SQLModel, table=True):
+    """How many findings an accepted-risk entry matched in one run: one that matched nothing in
+    its last N runs is reported stale."""
+
+    __tablename__ = "accepted_risk_uses"
+
+    run_id: str = Field(foreign_key="runs.id", primary_key=True)
+    shard: int = Field(default=0, primary_key=True)  # the shard's part of a sharded run (0 otherwise)
+    entry_id: str = Field(primary_key=True)
+    matched: int = 0
