@@ -265,13 +265,13 @@ class SyslogListener:
                 connection: socket.socket = self.request
                 if tls is not None:
                     connection = tls.wrap_socket(connection, server_side=True)
-                reader = connection.makefile("rb")
-                frames = list(_frames(reader))
+                with connection.makefile("rb") as reader:
+                    frames = list(_frames(reader))
                 listener.ledger.count_request()
-                if listener.reset_next > 0:
+                if listener.reset_next > 0:  # linger 0: close() resets the connection
                     listener.reset_next -= 1
-                    self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                    self.request.close()
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                    connection.close()
                     return
                 listener.messages.extend(frames)
                 listener.ledger.record([_event_of(frame) for frame in frames], confirmed=True)

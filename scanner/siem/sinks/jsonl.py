@@ -41,7 +41,7 @@ class JsonlSink(Sink):
             sys.stdout.flush()
             return
         try:
-            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)  # read: its last byte
         except OSError as exc:
             raise DeliveryFailed(f"cannot open {self.path}: {exc.strerror}") from None
         try:
