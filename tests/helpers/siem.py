@@ -23,6 +23,7 @@ import socket
 import socketserver
 import ssl
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -111,6 +112,7 @@ class _HttpReceiver(ABC):
 
     def __init__(self, port: int = 0) -> None:
         self.script: deque[Behaviour] = deque()
+        self.latency = 0.0  # seconds before each answer: a slow SIEM
         self.ledger = Ledger()
         self.headers: list[dict[str, str]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -167,6 +169,7 @@ class _HttpReceiver(ABC):
                     receiver.ledger.record(events, confirmed=not isinstance(behaviour, Hold))
                 if isinstance(behaviour, Hold):
                     behaviour.release.wait(30)
+                time.sleep(receiver.latency)
                 payload = json.dumps(answer.body).encode() if answer.body is not None else b""
                 try:
                     self.send_response(answer.status)
