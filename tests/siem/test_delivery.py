@@ -197,6 +197,13 @@ def test_scan_enqueues_without_delivering_when_told(tmp_path: Path, monkeypatch:
     assert sent.code == 0 and "acknowledged 42, pending 0" in sent.stderr  # the earlier 41 and this run's health
 
 
+def test_the_example_configuration_loads() -> None:
+    from partner_nhi.config import load_settings
+
+    example = load_settings(Path(__file__).parents[2] / "config" / "partner-nhi.example.yaml")
+    assert [sink.name for sink in example.siem.sinks] == ["soc", "hook", "archive", "syslog"]
+
+
 def test_the_config_contract_of_the_issue_loads() -> None:
     contract = yaml.safe_load(  # the issue's own keys and values (one entry folded over two lines)
         """
