@@ -1,4 +1,5 @@
-"""The SIEM tests: the scripted connector as a plug-in, and the sinks' secrets in the environment."""
+"""The SIEM tests: the scripted connector as a plug-in, the sinks' secrets in the environment,
+and moto reset for the demo estate."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from helpers.moto_fixtures import moto, moto_session
 from helpers.scripted import registered
 from helpers.siem import HEC_TOKEN, WEBHOOK_SECRET
+
+__all__ = ["moto", "moto_session"]  # the demo's AWS estate lives in moto's one in-process state
 
 
 @pytest.fixture(autouse=True)

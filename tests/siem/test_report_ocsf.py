@@ -9,11 +9,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from helpers.moto import Moto
 from helpers.siem import validate_event
 from partner_nhi.cli import app
 
 
-def test_the_demo_estate_in_ocsf_validates(tmp_path: Path) -> None:
+def test_the_demo_estate_in_ocsf_validates(tmp_path: Path, moto: Moto) -> None:  # moto: its state reset
     out = tmp_path / "demo.ocsf"
     result = CliRunner().invoke(app, ["demo", "--format", "ocsf", "--output", str(out)])  # AWS, Azure and GCP
     assert result.exit_code == 0, result.output

@@ -187,7 +187,9 @@ def test_hec_indexer_acknowledgement_that_never_comes_keeps_events_pending(store
     assert report.rejected and report.pending == 6
 
 
-def test_webhook_is_signed_and_a_resent_batch_keeps_its_idempotency_key(store: Store) -> None:
+def test_webhook_is_signed_and_a_resent_batch_keeps_its_idempotency_key(
+    store: Store, capfd: pytest.CaptureFixture[str]
+) -> None:
     with WebhookReceiver(WEBHOOK_SECRET) as hook:
         hook.then(Answer(502, {"error": "bad gateway"}))
         sink = {"name": "hook", "type": "webhook", "url": hook.url, "secret_env": "PARTNER_NHI_WEBHOOK_SECRET"}
@@ -195,6 +197,8 @@ def test_webhook_is_signed_and_a_resent_batch_keeps_its_idempotency_key(store: S
     assert report.acknowledged == 6 and report.retries == 1
     assert len(hook.idempotency_keys) == 2 and len(set(hook.idempotency_keys)) == 1  # the re-send: the same key
     assert_all_once(store, hook.ledger.accepted)
+    logged = capfd.readouterr()
+    assert "siem.retry" in logged.err and WEBHOOK_SECRET not in logged.out + logged.err
 
 
 def test_webhook_with_a_wrong_secret_is_refused(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,7 +26,7 @@ def client(settings: HttpSinkSettings) -> httpx.Client:
     verify: ssl.SSLContext | bool = True
     if settings.ca_file is not None:
         verify = ssl.create_default_context(cafile=str(settings.ca_file))
-    return httpx.Client(timeout=settings.timeout, verify=verify, follow_redirects=False, trust_env=False)
+    return httpx.Client(timeout=settings.timeout, verify=verify, follow_redirects=False)
 
 
 def post(http: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
