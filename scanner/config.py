@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from partner_nhi.errors import ConfigError
 from partner_nhi.rules.catalogue import DEFAULT_THRESHOLDS
+from partner_nhi.siem.config import SiemSettings
 from partner_nhi.yamlsource import YamlDocument, dotted
 
 DEFAULT_DATABASE = "sqlite:///partner-nhi.db"
@@ -95,6 +96,7 @@ class Settings(BaseSettings):
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    siem: SiemSettings = Field(default_factory=SiemSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from partner_nhi.outputs.ocsf import detection_finding
+from partner_nhi.outputs.ocsf import detection_findings
 from partner_nhi.outputs.table import accepted_risk_text, print_findings
 from partner_nhi.store.queries import RunDocument
 
@@ -37,8 +37,8 @@ def write_report(document: RunDocument, fmt: str, stream: TextIO, width: int | N
     elif fmt == "csv":
         write_csv(document.findings(), stream)
     elif fmt == "ocsf":
-        for entry in document.findings():
-            stream.write(json.dumps(detection_finding(entry, document.run)) + "\n")
+        for event in detection_findings(document):
+            stream.write(json.dumps(event) + "\n")
     else:
         print_report(document, Console(file=stream, width=width or 160, color_system=None, force_terminal=False))
 

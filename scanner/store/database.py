@@ -38,6 +38,7 @@ from partner_nhi.history import (
 )
 from partner_nhi.results import AcceptedRisk, Finding, JudgedIdentity, RunResult, ScopeResult
 from partner_nhi.shards import Shard, combined_status
+from partner_nhi.store.outbox import enqueue_finding_events, enqueue_run_health
 from partner_nhi.store.queries import RunDocument, resolve_run, run_document
 from partner_nhi.store.tables import (
     AcceptedRiskUseRow,
@@ -58,7 +59,7 @@ Review = Callable[[list[Finding]], list[Finding]]
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-SCHEMA_HEAD = "0006"  # the latest revision: a store already there opens without loading alembic
+SCHEMA_HEAD = "0007"  # the latest revision: a store already there opens without loading alembic
 
 
 def schema_revision(connection: Connection) -> str | None:
@@ -191,6 +192,13 @@ class Store:
     def _safe_url(self) -> str:
         return masked_url(self.url)
 
+    @contextmanager
+    def exclusive(self, *lock: str) -> Iterator[Session]:
+        """One transaction holding the lock named by ``lock``: PostgreSQL's advisory lock of that
+        name, SQLite's one write lock. What it reads and writes no other holder sees half-done."""
+        with self._transaction(*lock) as session:
+            yield session
+
     def _lock(self, connection: Any, key: int) -> None:
         if self.engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
@@ -242,6 +250,8 @@ class Store:
             if shard is None:
                 row.finished, row.status, row.error = finished, run.status, run.error
                 session.add(row)
+                session.flush()
+                enqueue_run_health(session, row)
                 return
             part = session.get(RunShardRow, (run.id, shard.index))
             assert part is not None, "begin_run records every shard"
@@ -274,6 +284,8 @@ class Store:
             errors.append(f"shard(s) {', '.join(map(str, missing))} never reported before the deadline")
         row.error = "; ".join(errors) or None
         session.add(row)
+        session.flush()
+        enqueue_run_health(session, row)
 
     # -- one scope ---------------------------------------------------------------
 
@@ -318,7 +330,7 @@ class Store:
             if review is not None:
                 decision = replace(decision, findings=review(decision.findings))
             write_scope_rows(session, run_id, scope)
-            persist(session, run_id, scope.connector, scope.scope.id, decision)
+            _persist(session, run_id, scope.connector, scope.scope.id, decision)
             if decision.advances:
                 self._advance(session, state, scope, run_id)
         return decision
@@ -353,7 +365,7 @@ class Store:
                 if review is not None:
                     decision = replace(decision, findings=review(decision.findings))
                 write_scope_rows(session, run_id, scope)
-                persist(session, run_id, known.connector, known.scope, decision)
+                _persist(session, run_id, known.connector, known.scope, decision)
             carried.append((scope, decision))
         return carried
 
@@ -371,7 +383,7 @@ class Store:
             session.add(RunRow(id=run_id, command=command, started=now, finished=now, status="complete"))
             session.flush()
             decision = retire_scope(stored, identities, f"scope retired by an operator: {reason}")
-            persist(session, run_id, connector, scope, decision)
+            _persist(session, run_id, connector, scope, decision)
             state = session.get(ScopeStateRow, (connector, scope))
             state = state or ScopeStateRow(connector=connector, scope=scope, observed_at=now, run_id=run_id)
             state.observed_at, state.run_id = now, run_id
@@ -549,6 +561,12 @@ class Store:
                 select(RunRow).where(RunRow.status != "running").order_by(col(RunRow.started).desc())
             ).first()
             return row.id if row else None
+
+
+def _persist(session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision) -> None:
+    """A scope's decision and the SIEM events it makes, in one transaction: neither without the other."""
+    persist(session, run_id, connector, scope, decision)
+    enqueue_finding_events(session, run_id, connector, scope, decision)
 
 
 def _incomplete_units(scope: ScopeResult) -> dict[str, str]:

@@ -127,6 +127,12 @@ class RunDocument:
         for row in _keyset(self.engine, query, key, page):
             yield finding_entry(row.content, row.status, row.carried, row.first_seen_run, row.note, row.suppression)
 
+    def run_started(self, run_id: str) -> datetime | None:
+        """When a run started (a finding's first run: when it was first seen)."""
+        with Session(self.engine) as session:
+            run = session.get(RunRow, run_id)
+        return run.started if run is not None else None
+
     def subjects(self, findings: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The identity each finding is about, as this run saw it (see :func:`identity_states`)."""
         return identity_states(self.engine, findings, self.run["id"])
