@@ -19,7 +19,6 @@ editors) is generated from them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -36,7 +35,8 @@ from partner_nhi.errors import ConfigError
 from partner_nhi.registry import Registry
 from partner_nhi.results import AcceptedRisk, Finding
 from partner_nhi.rules.catalogue import RULES_BY_ID
-from partner_nhi.yamlsource import Location, YamlDocument
+from partner_nhi.yamlsource import Location, YamlDocument, json_schema_of
+from partner_nhi.yamlsource import write_json_schema as write_schema
 
 SCHEMA_PATH = Path(__file__).with_name("suppressions.schema.json")
 MATCH_FIELDS = ("rule", "identity", "finding", "partner", "provider", "scope")
@@ -257,11 +257,8 @@ def cross_reference_errors(
 
 
 def json_schema() -> dict[str, object]:
-    schema = SuppressionFile.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "partner-nhi accepted risks (version 1)"
-    return schema
+    return json_schema_of(SuppressionFile, "partner-nhi accepted risks (version 1)")
 
 
 def write_json_schema(path: Path = SCHEMA_PATH) -> None:
-    path.write_text(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_schema(json_schema(), path)
