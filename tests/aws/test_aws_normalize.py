@@ -170,3 +170,21 @@ def test_authorization_details_follows_every_page() -> None:
         details = fetch_authorization_details(iam)
         stub.assert_no_pending_responses()
     assert [u["UserName"] for u in details.users] == ["u1", "u2"]
+
+
+def test_arns_of_every_partition() -> None:
+    """IAM ARNs are arn:PARTITION:iam::ACCOUNT:... in aws, aws-us-gov and aws-cn alike (IAM User
+    Guide, "IAM ARNs"); AWS-managed policies are arn:PARTITION:iam::aws:policy/NAME."""
+    for partition in ("aws", "aws-us-gov", "aws-cn"):
+        document = {"Statement": {"Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::111122223333:root"}}}
+        [party] = trusted_parties(document, OWN, [])
+        assert (party.value, party.external) == ("111122223333", True)
+        admin = {
+            "AttachedManagedPolicies": [
+                {
+                    "PolicyName": "AdministratorAccess",
+                    "PolicyArn": f"arn:{partition}:iam::aws:policy/AdministratorAccess",
+                }
+            ]
+        }
+        assert permissions_of(admin, {})[1]

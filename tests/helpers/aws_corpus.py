@@ -1,0 +1,100 @@
+"""Real-shaped AWS API samples, written down from AWS's own public material, independent of
+moto: every AWS transform runs over them in tests/aws/test_aws_corpus.py (and the tests of each fix).
+
+Each sample names its source. "botocore examples" is botocore's
+``data/<service>/<version>/examples-1.json`` (AWS's documented examples, shipped with the
+SDK); "API reference" is the AWS API Reference page of that operation or type; "model" is
+botocore's ``service-2.json`` shape, where AWS publishes no example with that field yet.
+Timestamps are given as botocore returns them (aware datetimes), strings as AWS sends them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+# -- Organizations ----------------------------------------------------------------------------
+
+# botocore examples, organizations 2016-11-28, ListAccounts ("To retrieve a list of all of the
+# accounts in an organization"): the retired Status only, as AWS documented it until 2025.
+LIST_ACCOUNTS_STATUS_ONLY: list[dict[str, Any]] = [
+    {
+        "Arn": "arn:aws:organizations::111111111111:account/o-exampleorgid/111111111111",
+        "Email": "bill@example.com",
+        "Id": "111111111111",
+        "JoinedMethod": "INVITED",
+        "JoinedTimestamp": at("2016-12-15T19:30:15Z"),
+        "Name": "Master Account",
+        "Status": "ACTIVE",
+    },
+    {
+        "Arn": "arn:aws:organizations::111111111111:account/o-exampleorgid/222222222222",
+        "Email": "alice@example.com",
+        "Id": "222222222222",
+        "JoinedMethod": "INVITED",
+        "JoinedTimestamp": at("2016-12-15T21:02:21Z"),
+        "Name": "Developer Account",
+        "Status": "ACTIVE",
+    },
+]
+
+# model: organizations 2016-11-28, shape Account: State (PENDING_ACTIVATION | ACTIVE | SUSPENDED |
+# PENDING_CLOSURE | CLOSED) replaces Status, "retired on September 9, 2026". After that date an
+# account carries State only; the ARN pattern is the API reference's (API_Account).
+LIST_ACCOUNTS_STATE_ONLY: list[dict[str, Any]] = [
+    {
+        "Arn": "arn:aws:organizations::111111111111:account/o-exampleorgid/111111111111",
+        "Email": "bill@example.com",
+        "Id": "111111111111",
+        "JoinedMethod": "INVITED",
+        "JoinedTimestamp": at("2016-12-15T19:30:15Z"),
+        "Name": "Master Account",
+        "State": "ACTIVE",
+    },
+    {
+        "Arn": "arn:aws:organizations::111111111111:account/o-exampleorgid/333333333333",
+        "Email": "juan@example.com",
+        "Id": "333333333333",
+        "JoinedMethod": "CREATED",
+        "JoinedTimestamp": at("2016-12-15T21:03:47Z"),
+        "Name": "Test Account",
+        "State": "SUSPENDED",
+    },
+    {
+        "Arn": "arn:aws:organizations::111111111111:account/o-exampleorgid/444444444444",
+        "Email": "anika@example.com",
+        "Id": "444444444444",
+        "JoinedMethod": "INVITED",
+        "JoinedTimestamp": at("2016-12-15T21:03:32Z"),
+        "Name": "Production Account",
+        "State": "ACTIVE",
+    },
+    {
+        "Arn": "arn:aws:organizations::111111111111:account/o-exampleorgid/555555555555",
+        "Email": "closed@example.com",
+        "Id": "555555555555",
+        "JoinedMethod": "CREATED",
+        "JoinedTimestamp": at("2019-03-01T10:00:00Z"),
+        "Name": "Closed Sandbox",
+        "State": "CLOSED",
+    },
+]
+
+# The same shape in AWS GovCloud (US): ARNs in the aws-us-gov partition (IAM User Guide, "IAM ARNs":
+# arn:partition:service:region:account:resource).
+LIST_ACCOUNTS_GOVCLOUD: list[dict[str, Any]] = [
+    {
+        "Arn": "arn:aws-us-gov:organizations::111111111111:account/o-exampleorgid/666666666666",
+        "Email": "gov@example.com",
+        "Id": "666666666666",
+        "JoinedMethod": "CREATED",
+        "JoinedTimestamp": at("2021-06-01T00:00:00Z"),
+        "Name": "GovCloud Workloads",
+        "State": "ACTIVE",
+    }
+]
