@@ -103,6 +103,14 @@ class AwsConnector(Connector):
         policies = dict(
             units.transform(UNIT_PRINCIPALS, details.policies, normalize.local_policy, normalize.policy_label)
         )
+        groups = dict(
+            units.transform(
+                UNIT_PRINCIPALS,
+                details.groups,
+                lambda group: normalize.group_grant(group, policies),
+                normalize.group_label,
+            )
+        )
         internal = self._internal_accounts()
         roles = units.transform(
             UNIT_PRINCIPALS,
@@ -118,7 +126,8 @@ class AwsConnector(Connector):
 
         def user(record: dict[str, Any]) -> Identity:
             name, _ = record["UserName"], record["Arn"]  # a record without them is malformed
-            return normalize.user_identity(record, scope.id, held[name], user_rows[name], policies)
+            grant = normalize.user_grant(record, policies, groups)
+            return normalize.user_identity(record, scope.id, held[name], user_rows[name], grant)
 
         users = units.transform(UNIT_PRINCIPALS, details.users, user, normalize.principal_label)
         return [*roles, *users]

@@ -7,6 +7,7 @@ raises (:class:`MalformedRecord` naming the field, or ``KeyError`` for a missing
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from partner_nhi.connectors.aws.credential_report import ReportRow
@@ -38,8 +39,17 @@ def _statements_grant_everything(document: dict[str, Any]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Grant:
+    """The policies a principal or group holds itself, and whether any grants admin-like power."""
+
+    permissions: tuple[str, ...]
+    privileged: bool
+
+
 def permissions_of(entity: Mapping[str, Any], local_policies: Mapping[str, dict[str, Any]]) -> tuple[list[str], bool]:
-    """Policy names held, and whether any grants admin-like power."""
+    """Policy names held directly (managed, then inline), and whether any grants admin-like
+    power: an AWS-managed admin policy by name, any other by its document."""
     names: list[str] = []
     privileged = False
     for attached in entity.get("AttachedManagedPolicies", []):
@@ -47,11 +57,39 @@ def permissions_of(entity: Mapping[str, Any], local_policies: Mapping[str, dict[
         aws_admin = attached["PolicyName"] in PRIVILEGED_MANAGED_POLICIES and ":aws:policy/" in attached["PolicyArn"]
         if aws_admin or _statements_grant_everything(local_policies.get(attached["PolicyArn"], {})):
             privileged = True
-    for inline in [*entity.get("UserPolicyList", []), *entity.get("RolePolicyList", [])]:
+    inline_lists = ("UserPolicyList", "RolePolicyList", "GroupPolicyList")
+    for inline in [policy for key in inline_lists for policy in entity.get(key, [])]:
         names.append(f"inline:{inline['PolicyName']}")
         if _statements_grant_everything(policy_document(inline.get("PolicyDocument"), "PolicyDocument")):
             privileged = True
     return names, privileged
+
+
+def group_grant(group: Mapping[str, Any], local_policies: Mapping[str, dict[str, Any]]) -> tuple[str, Grant]:
+    """A ``GroupDetailList`` entry: what every member of the group holds through it."""
+    permissions, privileged = permissions_of(group, local_policies)
+    return group["GroupName"], Grant(tuple(permissions), privileged)
+
+
+def group_label(group: Mapping[str, Any]) -> str:
+    return str(group.get("GroupName") or group.get("Arn") or "a group without name or ARN")
+
+
+def user_grant(
+    user: Mapping[str, Any], local_policies: Mapping[str, dict[str, Any]], groups: Mapping[str, Grant]
+) -> Grant:
+    """A user's own policies and those of its groups (``GroupList`` names them): a user is
+    privileged through a group as much as by its own policies. A group whose record could not
+    be read is named as such: its unit is partial and says why."""
+    permissions, privileged = permissions_of(user, local_policies)
+    for name in user.get("GroupList", []):
+        grant = groups.get(name)
+        if grant is None:
+            permissions.append(f"group:{name}:unreadable")
+            continue
+        permissions += [f"group:{name}:{permission}" for permission in grant.permissions]
+        privileged = privileged or grant.privileged
+    return Grant(tuple(permissions), privileged)
 
 
 def policy_label(policy: Mapping[str, Any]) -> str:
@@ -111,7 +149,7 @@ def user_identity(
     account: str,
     held: UserCredentials,
     row: ReportRow | None,
-    local_policies: Mapping[str, dict[str, Any]],
+    grant: Grant,
 ) -> Identity:
     """A ``UserDetailList`` entry with its credentials (``held``) and credential-report row.
 
@@ -130,7 +168,6 @@ def user_identity(
         last_used = LastUse.latest(*uses) if uses else LastUse.never()
     else:
         last_used = LastUse.unknown("a credential listing for this user failed or held an unreadable record")
-    permissions, privileged = permissions_of(user, local_policies)
     return Identity(
         id=user["Arn"],
         provider="aws",
@@ -143,8 +180,8 @@ def user_identity(
         created=created,
         last_used=last_used,
         enabled=not known or any(c.active for c in credentials),
-        privileged=privileged,
-        permissions=tuple(permissions),
+        privileged=grant.privileged,
+        permissions=grant.permissions,
         tags=_tags(user.get("Tags")),
         credentials=tuple(credentials),
         details={"path": user.get("Path", "/"), "groups": list(user.get("GroupList", []))},

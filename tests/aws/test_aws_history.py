@@ -29,6 +29,7 @@ from helpers.cli import Outcome, run_cli
 from helpers.databases import refusing_writes, run_rows
 from helpers.moto import Moto
 from helpers.scan import FAST_RETRY, scan
+from partner_nhi.connectors.aws.authorization import FILTER
 from partner_nhi.connectors.aws.demo import trust
 from partner_nhi.results import RunResult
 from partner_nhi.store import Store
@@ -157,7 +158,7 @@ def authorization_details_xml(moto: Moto) -> str:
     return moto_xml(
         moto,
         "GetAccountAuthorizationDetails",
-        **{f"Filter.member.{n}": kind for n, kind in enumerate(("User", "Role", "LocalManagedPolicy"), 1)},
+        **{f"Filter.member.{n}": kind for n, kind in enumerate(FILTER, 1)},
     )
 
 

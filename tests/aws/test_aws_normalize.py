@@ -165,7 +165,7 @@ def test_authorization_details_follows_every_page() -> None:
         stub.add_response(
             "get_account_authorization_details",
             {"UserDetailList": page(2), "IsTruncated": False},
-            {"Filter": ["User", "Role", "LocalManagedPolicy"], "Marker": "m1"},
+            {"Filter": ["User", "Role", "Group", "LocalManagedPolicy"], "Marker": "m1"},
         )
         details = fetch_authorization_details(iam)
         stub.assert_no_pending_responses()

@@ -98,3 +98,165 @@ LIST_ACCOUNTS_GOVCLOUD: list[dict[str, Any]] = [
         "State": "ACTIVE",
     }
 ]
+
+
+# -- IAM: GetAccountAuthorizationDetails ------------------------------------------------------
+
+# AWS CLI documentation, awscli/examples/iam/get-account-authorization-details.rst (the output of
+# `aws iam get-account-authorization-details`), shortened: its groups, users and two policies.
+# The page prints the Admins and Dev groups' AttachedManagedPolicies as one object; the model
+# (GroupDetail.AttachedManagedPolicies: attachedPoliciesListType) makes it a list, as here.
+AUTHORIZATION_DETAILS: dict[str, Any] = {
+    "RoleDetailList": [
+        {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "RoleId": "AROAFP4BKI7Y7TEXAMPLE",
+            "CreateDate": at("2014-07-30T17:09:20Z"),
+            "RoleName": "EC2role",
+            "Path": "/",
+            "AttachedManagedPolicies": [
+                {"PolicyName": "AmazonS3FullAccess", "PolicyArn": "arn:aws:iam::aws:policy/AmazonS3FullAccess"},
+                {
+                    "PolicyName": "AmazonDynamoDBFullAccess",
+                    "PolicyArn": "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess",
+                },
+            ],
+            "RolePolicyList": [],
+            "Arn": "arn:aws:iam::123456789012:role/EC2role",
+        }
+    ],
+    "GroupDetailList": [
+        {
+            "GroupId": "AIDACKCEVSQ6C7EXAMPLE",
+            "AttachedManagedPolicies": [
+                {"PolicyName": "AdministratorAccess", "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}
+            ],
+            "GroupName": "Admins",
+            "Path": "/",
+            "Arn": "arn:aws:iam::123456789012:group/Admins",
+            "CreateDate": at("2013-10-14T18:32:24Z"),
+            "GroupPolicyList": [],
+        },
+        {
+            "GroupId": "AIDACKCEVSQ6C8EXAMPLE",
+            "AttachedManagedPolicies": [
+                {"PolicyName": "PowerUserAccess", "PolicyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}
+            ],
+            "GroupName": "Dev",
+            "Path": "/",
+            "Arn": "arn:aws:iam::123456789012:group/Dev",
+            "CreateDate": at("2013-10-14T18:33:55Z"),
+            "GroupPolicyList": [],
+        },
+        {
+            "GroupId": "AIDACKCEVSQ6C9EXAMPLE",
+            "AttachedManagedPolicies": [],
+            "GroupName": "Finance",
+            "Path": "/",
+            "Arn": "arn:aws:iam::123456789012:group/Finance",
+            "CreateDate": at("2013-10-14T18:57:48Z"),
+            "GroupPolicyList": [
+                {
+                    "PolicyName": "policygen-201310141157",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Action": "aws-portal:*", "Sid": "Stmt1381777017000", "Resource": "*", "Effect": "Allow"}
+                        ],
+                    },
+                }
+            ],
+        },
+    ],
+    "UserDetailList": [
+        {
+            "UserName": "Alice",
+            "GroupList": ["Admins"],
+            "CreateDate": at("2013-10-14T18:32:24Z"),
+            "UserId": "AIDACKCEVSQ6C2EXAMPLE",
+            "UserPolicyList": [],
+            "Path": "/",
+            "AttachedManagedPolicies": [],
+            "Arn": "arn:aws:iam::123456789012:user/Alice",
+        },
+        {
+            "UserName": "Bob",
+            "GroupList": ["Admins"],
+            "CreateDate": at("2013-10-14T18:32:25Z"),
+            "UserId": "AIDACKCEVSQ6C3EXAMPLE",
+            "UserPolicyList": [
+                {
+                    "PolicyName": "DenyBillingAndIAMPolicy",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": {"Effect": "Deny", "Action": ["aws-portal:*", "iam:*"], "Resource": "*"},
+                    },
+                }
+            ],
+            "Path": "/",
+            "AttachedManagedPolicies": [],
+            "Arn": "arn:aws:iam::123456789012:user/Bob",
+        },
+        {
+            "UserName": "Charlie",
+            "GroupList": ["Dev"],
+            "CreateDate": at("2013-10-14T18:33:56Z"),
+            "UserId": "AIDACKCEVSQ6C4EXAMPLE",
+            "UserPolicyList": [],
+            "Path": "/",
+            "AttachedManagedPolicies": [],
+            "Arn": "arn:aws:iam::123456789012:user/Charlie",
+        },
+        {  # not in the page: a user of the Finance group only, to show a group that grants no admin power
+            "UserName": "Dana",
+            "GroupList": ["Finance"],
+            "CreateDate": at("2013-10-14T18:34:00Z"),
+            "UserId": "AIDACKCEVSQ6C5EXAMPLE",
+            "UserPolicyList": [],
+            "Path": "/",
+            "AttachedManagedPolicies": [],
+            "Arn": "arn:aws:iam::123456789012:user/Dana",
+        },
+    ],
+    "Policies": [
+        {
+            "PolicyName": "S3-read-only-specific-bucket",
+            "CreateDate": at("2015-01-21T21:39:41Z"),
+            "AttachmentCount": 1,
+            "IsAttachable": True,
+            "PolicyId": "ANPAJ4AE5446DAEXAMPLE",
+            "DefaultVersionId": "v1",
+            "PolicyVersionList": [
+                {
+                    "CreateDate": at("2015-01-21T21:39:41Z"),
+                    "VersionId": "v1",
+                    "Document": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["s3:Get*", "s3:List*"],
+                                "Resource": ["arn:aws:s3:::example-bucket", "arn:aws:s3:::example-bucket/*"],
+                            }
+                        ],
+                    },
+                    "IsDefaultVersion": True,
+                }
+            ],
+            "Path": "/",
+            "Arn": "arn:aws:iam::123456789012:policy/S3-read-only-specific-bucket",
+            "UpdateDate": at("2015-01-21T23:39:41Z"),
+        }
+    ],
+    "IsTruncated": False,
+}
