@@ -100,7 +100,8 @@ class Affiliation(BaseModel):
 
     ``kind`` is one of the registry's match keys (``aws-account``, ``azure-tenant``,
     ``azure-app``, ``publisher-domain``, ``gcp-domain``, ``gcp-project``) or a
-    descriptive one the registry cannot match (``aws-service``, ``oidc``, ``saml``).
+    descriptive one the registry cannot match (``aws-service``, ``oidc``, ``saml``, and
+    ``deleted-principal`` for a trusted principal that no longer exists).
     ``external`` means outside the customer: such a party must be in the registry.
     """
 

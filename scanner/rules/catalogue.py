@@ -21,6 +21,7 @@ from partner_nhi.rules.lifetime import (
 )
 from partner_nhi.rules.model import Hit, RuleInput, Severity, Undetermined, Verdict
 from partner_nhi.rules.ownership import orphaned_identity
+from partner_nhi.rules.trust import dangling_trust
 from partner_nhi.rules.usage import stale_credential, stale_identity
 
 OWASP = "OWASP NHI Top 10 (2025)"
@@ -128,6 +129,16 @@ CATALOGUE: tuple[Rule, ...] = (
         (NHI7,),
         ("PR.AA-01",),
         365,
+    ),
+    Rule(
+        "dangling-trust",
+        "Trust in a principal that was deleted",
+        Severity.LOW,
+        dangling_trust,
+        "Remove the deleted principal from the trust policy; if access is still needed, name the current "
+        "principal again (a principal recreated under the same name is a new one and is not trusted).",
+        (NHI1,),
+        ("PR.AA-05", "ID.AM-08"),
     ),
 )
 
