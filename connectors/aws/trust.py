@@ -11,6 +11,10 @@ from urllib.parse import unquote
 from partner_nhi.contract import Affiliation, MalformedRecord
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
+# IAM saves a principal's ARN as its unique id; once the principal is deleted the policy shows
+# that id instead: AIDA... for a user, AROA... for a role (AWS Knowledge Center, "Why is there an
+# unknown principal format in my IAM resource-based policy?").
+_DELETED_PRINCIPAL = re.compile(r"^(AIDA|AROA)[A-Z0-9]{12,}$")
 
 
 def policy_document(value: Any, field: str) -> dict[str, Any]:
@@ -54,6 +58,9 @@ def trusted_parties(document: dict[str, Any], own_account: str, internal_account
         if not isinstance(principal, dict):
             continue
         for value in _as_list(principal.get("AWS")):
+            if _DELETED_PRINCIPAL.match(str(value)):
+                parties.append(Affiliation(kind="deleted-principal", value=str(value)))
+                continue
             account = _account_of(str(value))
             parties.append(Affiliation(kind="aws-account", value=account, external=account not in internal))
         for value in _as_list(principal.get("Service")):

@@ -260,3 +260,19 @@ AUTHORIZATION_DETAILS: dict[str, Any] = {
     ],
     "IsTruncated": False,
 }
+
+
+# -- IAM: role trust policies (AssumeRolePolicyDocument) --------------------------------------
+
+# AWS Knowledge Center, "Why is there an unknown principal format in my IAM resource-based policy?":
+# once a user or role named in a policy is deleted, the policy shows its unique id (AIDA..., AROA...).
+TRUST_DELETED_PRINCIPALS: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": ["AIDAJQABLZS4A3QDU576Q", "AROAKSCDLFT9R5DQP782U"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
