@@ -60,8 +60,11 @@ class LastUse(BaseModel):
     state: str = Field(pattern="^(used|never|unknown)$")
     at: datetime | None = None
     detail: str | None = None
+    # When the date is unknown but the provider's record shows no use since then (its tracking
+    # window is shorter than the identity's life): enough to call it idle for longer.
+    not_since: datetime | None = None
 
-    @field_validator("at")
+    @field_validator("at", "not_since")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return utc(value)
@@ -77,6 +80,11 @@ class LastUse(BaseModel):
     @classmethod
     def unknown(cls, why: str | None = None) -> LastUse:
         return cls(state="unknown", detail=why)
+
+    @classmethod
+    def unused_since(cls, since: datetime, why: str) -> LastUse:
+        """Not used on or after ``since``; whether (and when) before is not recorded."""
+        return cls(state="unknown", detail=why, not_since=since)
 
     @staticmethod
     def latest(*uses: LastUse) -> LastUse:

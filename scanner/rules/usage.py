@@ -23,6 +23,13 @@ def _idle(last_used: LastUse, created: datetime | None, now: datetime, days: int
             return None
         age = (now - created).days
         return f"never used, created {age} days ago ({created.date()})" if age > days else False
+    if last_used.not_since is not None:  # the record reaches back only so far: idle at least that long
+        quiet = (now - last_used.not_since).days
+        return (
+            f"not used since {last_used.not_since.date()} ({quiet} days, as far back as use is recorded)"
+            if quiet > days
+            else None
+        )
     return None
 
 
