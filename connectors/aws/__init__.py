@@ -10,6 +10,7 @@ and costs nothing else. See ``docs/aws.md`` for the policy needed.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from partner_nhi.connectors.aws import normalize
@@ -83,6 +84,7 @@ class AwsConnector(Connector):
         return {a.id for a in self.settings.accounts} | set(self.settings.internal_account_ids)
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
+        observed = datetime.now(UTC)
         factory = ClientFactory(self.settings, calls)
         role_arn = scope.settings.get("role_arn")
         if role_arn:
@@ -115,7 +117,7 @@ class AwsConnector(Connector):
         roles = units.transform(
             UNIT_PRINCIPALS,
             details.roles,
-            lambda role: normalize.role_identity(role, scope.id, internal, policies),
+            lambda role: normalize.role_identity(role, scope.id, internal, policies, observed),
             normalize.principal_label,
         )
         rows = _report_rows(units, report)

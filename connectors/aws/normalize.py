@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from partner_nhi.connectors.aws.credential_report import ReportRow
@@ -19,6 +20,7 @@ from partner_nhi.contract import Credential, Identity, LastUse, MalformedRecord
 
 PRIVILEGED_MANAGED_POLICIES = frozenset({"AdministratorAccess", "IAMFullAccess", "PowerUserAccess"})
 PROVIDER_MANAGED_PATHS = ("/aws-service-role/", "/aws-reserved/")
+ROLE_LAST_USED_WINDOW = timedelta(days=400)
 
 
 def _tags(raw: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
@@ -113,16 +115,34 @@ def principal_label(principal: Mapping[str, Any]) -> str:
     return "a principal without name, ARN or id"
 
 
+def role_last_use(role: Mapping[str, Any], created: datetime | None, now: datetime) -> LastUse:
+    """``RoleLastUsed`` reports the trailing 400 days only (IAM API reference, RoleLastUsed): with
+    no date, a role created inside that window was never used, an older one was not used in it."""
+    recorded = role.get("RoleLastUsed") or {}
+    last = timestamp(recorded, "LastUsedDate")
+    if last is not None:
+        return LastUse.used(last, recorded.get("Region"))
+    window_start = now - ROLE_LAST_USED_WINDOW
+    if created is not None and created >= window_start:
+        return LastUse.never()
+    return LastUse.unused_since(
+        window_start,
+        f"RoleLastUsed covers the trailing {ROLE_LAST_USED_WINDOW.days} days: no use since {window_start.date()}; "
+        "any earlier use is not reported",
+    )
+
+
 def role_identity(
     role: Mapping[str, Any],
     account: str,
     internal_accounts: Iterable[str],
     local_policies: Mapping[str, dict[str, Any]],
+    now: datetime,
 ) -> Identity:
-    """A ``RoleDetailList`` entry. ``RoleLastUsed`` comes in the same record: no other unit."""
+    """A ``RoleDetailList`` entry, as observed at ``now``. ``RoleLastUsed`` comes in the same
+    record: no other unit."""
     path = role.get("Path", "/")
-    recorded = role.get("RoleLastUsed") or {}
-    last = timestamp(recorded, "LastUsedDate")
+    created = timestamp(role, "CreateDate")
     permissions, privileged = permissions_of(role, local_policies)
     trust = policy_document(role.get("AssumeRolePolicyDocument"), "AssumeRolePolicyDocument")
     return Identity(
@@ -133,8 +153,8 @@ def role_identity(
         name=role["RoleName"],
         source=UNIT_PRINCIPALS,
         aliases=(role["RoleId"],),
-        created=timestamp(role, "CreateDate"),
-        last_used=LastUse.used(last, recorded.get("Region")) if last else LastUse.never(),
+        created=created,
+        last_used=role_last_use(role, created, now),
         provider_managed=path.startswith(PROVIDER_MANAGED_PATHS),
         privileged=privileged,
         permissions=tuple(permissions),

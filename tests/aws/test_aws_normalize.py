@@ -62,9 +62,9 @@ def test_url_encoded_trust_policy_is_decoded() -> None:
         "Path": "/",
         "AssumeRolePolicyDocument": raw,
     }
-    identity = role_identity(role, OWN, [], {})
+    identity = role_identity(role, OWN, [], {}, datetime(2026, 11, 23, tzinfo=UTC))
     assert identity.affiliations[0].value == "111122223333"
-    assert identity.last_used.state == "never"  # no RoleLastUsed within AWS's tracking window
+    assert identity.last_used.state == "unknown"  # no RoleLastUsed, no creation date: never cannot be claimed
 
 
 def test_privilege_from_aws_managed_inline_and_local_policies() -> None:

@@ -276,3 +276,20 @@ TRUST_DELETED_PRINCIPALS: dict[str, Any] = {
         }
     ],
 }
+
+
+# botocore examples, iam 2010-05-08, GetRole ("To get information about an IAM role"); the example's
+# AssumeRolePolicyDocument is a placeholder ("<URL-encoded-JSON>"): here, the URL-encoded JSON of a
+# trust in EC2, as the API sends it.
+GET_ROLE: dict[str, Any] = {
+    "Arn": "arn:aws:iam::123456789012:role/Test-Role",
+    "AssumeRolePolicyDocument": "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A"
+    "%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22ec2.amazonaws.com%22%7D%2C%22Action%22%3A"
+    "%22sts%3AAssumeRole%22%7D%5D%7D",
+    "CreateDate": at("2013-04-18T05:01:58Z"),
+    "MaxSessionDuration": 3600,
+    "Path": "/",
+    "RoleId": "AROADBQP57FF2AEXAMPLE",
+    "RoleLastUsed": {"LastUsedDate": at("2019-11-18T05:01:58Z"), "Region": "us-east-1"},
+    "RoleName": "Test-Role",
+}
