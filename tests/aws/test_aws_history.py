@@ -31,6 +31,7 @@ from helpers.moto import Moto
 from helpers.scan import FAST_RETRY, scan
 from partner_nhi.connectors.aws.authorization import FILTER
 from partner_nhi.connectors.aws.demo import trust
+from partner_nhi.connectors.aws.emulator import add_service_credential
 from partner_nhi.results import RunResult
 from partner_nhi.store import Store
 
@@ -60,6 +61,10 @@ def seed_estate(moto: Moto) -> Estate:
     portal.password_last_used = s.now - timedelta(days=200)  # type: ignore[assignment]
     with s.at(380):
         s.iam.upload_ssh_public_key(UserName="vendor-portal", SSHPublicKeyBody=_SSH_KEY)
+    s.user("globex-mirror", 200, tags={"owner": "bob@example.com"})  # a CodeCommit credential, 150 days old
+    add_service_credential(
+        ACCOUNT, "globex-mirror", "ACCAEXAMPLECODECOMMIT1", "codecommit.amazonaws.com", s.now - timedelta(days=150)
+    )
     s.role("acme-crossaccount", 500, trust({"AWS": f"arn:aws:iam::{ACME}:root"}), used_days_ago=5)
     s.role("unknown-vendor-access", 200, trust({"AWS": f"arn:aws:iam::{UNKNOWN}:root"}))
     return Estate({"acme-sync": acme, "legacy": legacy})
@@ -189,6 +194,13 @@ def ssh_key_without_id(moto: Moto, estate: Estate) -> None:
     moto.traffic.answer("ListSSHPublicKeys", broken, when={"UserName": "vendor-portal"})
 
 
+def service_credential_without_service(moto: Moto, estate: Estate) -> None:
+    """ListServiceSpecificCredentials for globex-mirror: its credential without ServiceName."""
+    xml = moto_xml(moto, "ListServiceSpecificCredentials", UserName="globex-mirror")
+    broken = re.sub(r"<ServiceName>[^<]+</ServiceName>", "", xml)
+    moto.traffic.answer("ListServiceSpecificCredentials", broken, when={"UserName": "globex-mirror"})
+
+
 @dataclass(frozen=True)
 class Malformed:
     name: str
@@ -228,6 +240,12 @@ MALFORMED = [
         ssh_key_without_id,
         "ssh-public-keys",
         "malformed record 'user vendor-portal: record #1': field 'SSHPublicKeyId': missing",
+    ),
+    Malformed(
+        "service-specific credential without ServiceName",
+        service_credential_without_service,
+        "service-specific-credentials",
+        "malformed record 'user globex-mirror: ACCAEXAMPLECODECOMMIT1': field 'ServiceName': missing",
     ),
 ]
 

@@ -293,3 +293,52 @@ GET_ROLE: dict[str, Any] = {
     "RoleLastUsed": {"LastUsedDate": at("2019-11-18T05:01:58Z"), "Region": "us-east-1"},
     "RoleName": "Test-Role",
 }
+
+
+# -- IAM: ListServiceSpecificCredentials --------------------------------------------------------
+
+# model: iam 2010-05-08, ListServiceSpecificCredentials (ServiceSpecificCredentials, IsTruncated,
+# Marker; no botocore paginator) and ServiceSpecificCredentialMetadata; API reference,
+# ServiceSpecificCredential: "ExpirationDate ... only present for Bedrock API keys [and CloudWatch
+# Logs API keys] that were created with an expiration period"; "ServiceCredentialAlias ... the public
+# portion of the credential that includes the IAM user name and a suffix". AWS publishes no example
+# response; values below follow the documented fields and patterns (ids: [\w]+, 20 to 128 chars).
+SERVICE_CREDENTIAL_PAGES: list[dict[str, Any]] = [
+    {
+        "ServiceSpecificCredentials": [
+            {
+                "UserName": "Anika",
+                "Status": "Active",
+                "ServiceUserName": "Anika-at-123456789012",
+                "CreateDate": at("2024-03-11T09:12:44Z"),
+                "ServiceSpecificCredentialId": "ACCAEXAMPLECODECOMMIT1",
+                "ServiceName": "codecommit.amazonaws.com",
+            }
+        ],
+        "IsTruncated": True,
+        "Marker": "EXAMPLEmarkerpage2",
+    },
+    {
+        "ServiceSpecificCredentials": [
+            {
+                "UserName": "Anika",
+                "Status": "Active",
+                "ServiceCredentialAlias": "Anika+1-at-123456789012",
+                "CreateDate": at("2026-09-01T12:00:00Z"),
+                "ExpirationDate": at("2026-12-01T12:00:00Z"),
+                "ServiceSpecificCredentialId": "ACCAEXAMPLEBEDROCKKEY1",
+                "ServiceName": "bedrock.amazonaws.com",
+            },
+            {
+                "UserName": "Anika",
+                "Status": "Expired",
+                "ServiceCredentialAlias": "Anika+2-at-123456789012",
+                "CreateDate": at("2025-01-10T08:00:00Z"),
+                "ExpirationDate": at("2025-04-10T08:00:00Z"),
+                "ServiceSpecificCredentialId": "ACCAEXAMPLELOGSAPIKEY1",
+                "ServiceName": "logs.amazonaws.com",
+            },
+        ],
+        "IsTruncated": False,
+    },
+]
