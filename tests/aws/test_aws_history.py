@@ -65,9 +65,11 @@ def seed_estate(moto: Moto) -> Estate:
     add_service_credential(
         ACCOUNT, "globex-mirror", "ACCAEXAMPLECODECOMMIT1", "codecommit.amazonaws.com", s.now - timedelta(days=150)
     )
+    s.user("twin-keys", 300, tags={"owner": "alice@example.com"})  # same-second keys: asked one by one
+    twins = [s.key("twin-keys", 50, used_days_ago=1), s.key("twin-keys", 50, used_days_ago=2)]
     s.role("acme-crossaccount", 500, trust({"AWS": f"arn:aws:iam::{ACME}:root"}), used_days_ago=5)
     s.role("unknown-vendor-access", 200, trust({"AWS": f"arn:aws:iam::{UNKNOWN}:root"}))
-    return Estate({"acme-sync": acme, "legacy": legacy})
+    return Estate({"acme-sync": acme, "legacy": legacy, "twin-keys": twins})
 
 
 _SSH_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 test-only-public-key"
@@ -201,12 +203,23 @@ def service_credential_without_service(moto: Moto, estate: Estate) -> None:
     moto.traffic.answer("ListServiceSpecificCredentials", broken, when={"UserName": "globex-mirror"})
 
 
+def key_last_use_without_its_record(moto: Moto, estate: Estate) -> None:
+    """GetAccessKeyLastUsed for one of twin-keys' keys: the answer without AccessKeyLastUsed."""
+    key = estate.keys["twin-keys"][0]
+    xml = moto_xml(moto, "GetAccessKeyLastUsed", AccessKeyId=key)
+    broken = re.sub(r"<AccessKeyLastUsed>.*?</AccessKeyLastUsed>", "", xml, flags=re.S)
+    moto.traffic.answer("GetAccessKeyLastUsed", broken, when={"AccessKeyId": key})
+
+
 @dataclass(frozen=True)
 class Malformed:
     name: str
     inject: Callable[[Moto, Estate], None]
     unit: str
-    error: str
+    error: str  # may name {twin}: twin-keys' first key
+
+    def expected(self, estate: Estate) -> str:
+        return self.error.format(twin=estate.keys["twin-keys"][0])
 
 
 MALFORMED = [
@@ -247,6 +260,12 @@ MALFORMED = [
         "service-specific-credentials",
         "malformed record 'user globex-mirror: ACCAEXAMPLECODECOMMIT1': field 'ServiceName': missing",
     ),
+    Malformed(
+        "access-key last-used answer without AccessKeyLastUsed",
+        key_last_use_without_its_record,
+        "access-key-last-used",
+        "malformed record '{twin}': field 'AccessKeyLastUsed': missing",
+    ),
 ]
 
 
@@ -266,7 +285,7 @@ def test_a_malformed_record_costs_that_record_and_resolves_nothing(
 
     assert broken.code == 3 and second["run"]["status"] == "partial"
     named = unit(second, case.unit)
-    assert (named["status"], named["error"], named["items_failed"]) == ("partial", case.error, 1)
+    assert (named["status"], named["error"], named["items_failed"]) == ("partial", case.expected(estate), 1)
     others = [u["status"] for u in second["run"]["scopes"][0]["units"] if u["resource_type"] != case.unit]
     assert set(others) == {"complete"}  # the record cost its own unit, nothing else
     assert statuses(second) == dict.fromkeys(statuses(first), "open")  # nothing resolved, nothing new

@@ -15,7 +15,7 @@ from partner_nhi.connectors.aws.credential_report import parse_credential_report
 from partner_nhi.connectors.aws.credentials import access_key
 from partner_nhi.connectors.aws.normalize import permissions_of, role_identity
 from partner_nhi.connectors.aws.trust import trusted_parties
-from partner_nhi.connectors.aws.users import report_key_use
+from partner_nhi.connectors.aws.users import report_key_uses
 from partner_nhi.contract import MalformedRecord
 
 OWN = "123456789012"
@@ -130,11 +130,11 @@ def test_credential_report_slots_give_key_last_use_without_per_key_calls() -> No
         ),
         access_key({"AccessKeyId": "AKIALATE", "Status": "Active", "CreateDate": datetime(2026, 11, 21, tzinfo=UTC)}),
     ]
-    uses = {key.id: report_key_use(key, row) for key in keys}
+    uses = report_key_uses(keys, row)
     old = uses["AKIAOLD"]
-    assert old is not None and old.at == datetime(2026, 11, 1, tzinfo=UTC) and old.detail == "s3"
-    assert uses["AKIANEW"] is not None and uses["AKIANEW"].state == "never"
-    assert uses["AKIALATE"] is None  # created after the report: GetAccessKeyLastUsed speaks for it
+    assert old.at == datetime(2026, 11, 1, tzinfo=UTC) and old.detail == "s3"
+    assert uses["AKIANEW"].state == "never"
+    assert "AKIALATE" not in uses  # created after the report: GetAccessKeyLastUsed speaks for it
 
 
 def test_report_dates() -> None:

@@ -342,3 +342,40 @@ SERVICE_CREDENTIAL_PAGES: list[dict[str, Any]] = [
         "IsTruncated": False,
     },
 ]
+
+
+# -- IAM: ListAccessKeys and the credential report ---------------------------------------------
+
+# botocore examples, iam 2010-05-08, ListAccessKeys ("To list the access key IDs for an IAM user").
+LIST_ACCESS_KEYS: list[dict[str, Any]] = [
+    {
+        "AccessKeyId": "AKIA111111111EXAMPLE",
+        "CreateDate": at("2016-12-01T22:19:58Z"),
+        "Status": "Active",
+        "UserName": "Alice",
+    },
+    {
+        "AccessKeyId": "AKIA222222222EXAMPLE",
+        "CreateDate": at("2016-12-01T22:20:01Z"),
+        "Status": "Active",
+        "UserName": "Alice",
+    },
+]
+
+# IAM User Guide, "Getting credential reports for your AWS account" (the column list and the
+# meaning of N/A, no_information, not_supported), written as the report's CSV: the header in the
+# documented order, the root row AWS adds, and Alice with the two keys above. Her second key was last
+# used in 2017; her first never (N/A); she has no password.
+CREDENTIAL_REPORT_CSV = (
+    "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,"
+    "password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,"
+    "access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,"
+    "access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,"
+    "access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated\n"
+    "<root_account>,arn:aws:iam::123456789012:root,2013-10-14T18:32:24+00:00,not_supported,"
+    "2017-03-01T10:00:00+00:00,not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,"
+    "false,N/A,false,N/A\n"
+    "Alice,arn:aws:iam::123456789012:user/Alice,2013-10-14T18:32:24+00:00,false,N/A,N/A,N/A,false,"
+    "true,2016-12-01T22:19:58+00:00,N/A,N/A,N/A,"
+    "true,2016-12-01T22:20:01+00:00,2017-02-12T16:03:00+00:00,us-east-1,s3,false,N/A,false,N/A\n"
+)
