@@ -111,6 +111,11 @@ class Affiliation(BaseModel):
     descriptive one the registry cannot match (``aws-service``, ``oidc``, ``saml``, and
     ``deleted-principal`` for a trusted principal that no longer exists).
     ``external`` means outside the customer: such a party must be in the registry.
+
+    ``gap`` is what the trust leaves open, as the connector read its cloud's conditions:
+    ``no-external-id`` (another account may assume it for anyone it serves: a confused
+    deputy), ``anyone`` (any principal at all, no restricting condition), ``any-subject``
+    (a federation admitting any workload its issuer vouches for); ``detail`` says why.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -118,6 +123,8 @@ class Affiliation(BaseModel):
     kind: str
     value: str
     external: bool = False
+    gap: str | None = None
+    detail: str | None = None
 
 
 class Credential(BaseModel):

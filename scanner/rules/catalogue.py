@@ -21,7 +21,7 @@ from partner_nhi.rules.lifetime import (
 )
 from partner_nhi.rules.model import Hit, RuleInput, Severity, Undetermined, Verdict
 from partner_nhi.rules.ownership import orphaned_identity
-from partner_nhi.rules.trust import dangling_trust
+from partner_nhi.rules.trust import dangling_trust, trust_open_to_anyone, trust_without_external_id
 from partner_nhi.rules.usage import stale_credential, stale_identity
 
 OWASP = "OWASP NHI Top 10 (2025)"
@@ -46,6 +46,7 @@ class Rule:
 
 NHI1 = "NHI1:2025 Improper Offboarding"
 NHI3 = "NHI3:2025 Vulnerable Third-Party NHI"
+NHI4 = "NHI4:2025 Insecure Authentication"
 NHI5 = "NHI5:2025 Overprivileged NHI"
 NHI7 = "NHI7:2025 Long-Lived Secrets"
 NHI9 = "NHI9:2025 NHI Reuse"
@@ -139,6 +140,27 @@ CATALOGUE: tuple[Rule, ...] = (
         "principal again (a principal recreated under the same name is a new one and is not trusted).",
         (NHI1,),
         ("PR.AA-05", "ID.AM-08"),
+    ),
+    Rule(
+        "trust-without-external-id",
+        "External account trusted without an external id",
+        Severity.HIGH,
+        trust_without_external_id,
+        "Require the external id the partner issued for this customer (a StringEquals condition on "
+        "sts:ExternalId) in every statement that trusts its account; remove the trust if the partner no longer "
+        "needs it, and register an unknown account as a partner or remove it.",
+        (NHI3, NHI4),
+        ("PR.AA-05", "GV.SC-07"),
+    ),
+    Rule(
+        "trust-open-to-anyone",
+        "Identity any principal may assume",
+        Severity.CRITICAL,
+        trust_open_to_anyone,
+        "Name the accounts or principals that may assume it, or restrict the wildcard with a condition on "
+        "aws:PrincipalOrgID, aws:PrincipalAccount or aws:PrincipalArn; until then, treat it as public.",
+        (NHI4, NHI5),
+        ("PR.AA-05", "PR.AA-03"),
     ),
 )
 

@@ -42,3 +42,40 @@ def test_no_deleted_principal_no_dangling_trust() -> None:
 def test_a_deleted_principal_is_not_an_unregistered_party() -> None:
     subject = role(Affiliation(kind="deleted-principal", value="AROAKSCDLFT9R5DQP782U"))
     assert Attributor(sample_registry()).attribute(subject).unregistered_external == ()
+
+
+def test_an_external_account_without_external_id_names_the_partner() -> None:
+    acme = Affiliation(kind="aws-account", value="111122223333", external=True, gap="no-external-id", detail="x")
+    [found] = findings(role(acme), "trust-without-external-id")
+    assert isinstance(found.verdict, Hit)
+    assert found.verdict.message == "deployer may be assumed from 111122223333 (partner acme) without an external id"
+    assert found.verdict.evidence == {
+        "partner": "acme",
+        "parties": [{"kind": "aws-account", "value": "111122223333", "registered": True, "detail": "x"}],
+    }
+    assert found.severity.value == "critical"  # high, raised for the offboarded partner
+
+
+def test_an_unknown_account_without_external_id_is_flagged_unregistered() -> None:
+    unknown = Affiliation(kind="aws-account", value="999900001111", external=True, gap="no-external-id")
+    [found] = findings(role(unknown), "trust-without-external-id")
+    assert isinstance(found.verdict, Hit) and "(no registered partner)" in found.verdict.message
+    assert found.verdict.evidence["parties"][0]["registered"] is False
+    assert found.severity.value == "high"
+
+
+def test_internal_accounts_and_guarded_trusts_need_no_external_id() -> None:
+    internal = Affiliation(kind="aws-account", value="123456789012", gap="no-external-id")
+    guarded = Affiliation(kind="aws-account", value="444455556666", external=True)
+    assert findings(role(internal, guarded), "trust-without-external-id") == []
+
+
+def test_a_trust_open_to_anyone_is_critical() -> None:
+    anyone = Affiliation(kind="aws-account", value="*", external=True, gap="anyone", detail="Principal *")
+    [found] = findings(role(anyone), "trust-open-to-anyone")
+    assert (
+        isinstance(found.verdict, Hit)
+        and found.verdict.message == "deployer may be assumed by any principal: Principal *"
+    )
+    assert found.severity.value == "critical"
+    assert findings(role(anyone, provider_managed=True), "trust-open-to-anyone") == []
