@@ -1,10 +1,21 @@
-"""Who may assume a role: its trust policy read as affiliations (pure)."""
+"""Who may assume a role: its trust policy read as affiliations, and what each leaves open (pure).
+
+Only ``Allow`` statements that allow an assume action count. Conditions are read as IAM
+evaluates them (IAM User Guide, "Condition operators"): a key absent from the request makes
+a condition false, except with ``...IfExists`` (absent passes) and ``ForAllValues`` (absent
+passes); so only a positive operator (``StringEquals``, ``StringLike``, ``ArnEquals``, ...,
+alone or under ``ForAnyValue``) binds a key, and a ``Like`` value of wildcards alone binds
+nothing. Keys are case-insensitive. ``Deny`` statements are not credited: a trust a ``Deny``
+narrows may be reported as open.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import unquote
 
@@ -15,6 +26,25 @@ _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
 # that id instead: AIDA... for a user, AROA... for a role (AWS Knowledge Center, "Why is there an
 # unknown principal format in my IAM resource-based policy?").
 _DELETED_PRINCIPAL = re.compile(r"^(AIDA|AROA)[A-Z0-9]{12,}$")
+ASSUME_ACTIONS = ("sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml")
+_BINDING_OPERATORS = frozenset({"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"})
+_LIKE_OPERATORS = frozenset({"stringlike", "arnlike"})
+# Global keys that say who the caller is: one of them narrows a wildcard principal.
+CALLER_KEYS = (
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:userid",
+    "aws:username",
+)
+EXTERNAL_ID_KEY = "sts:externalid"
+NO_EXTERNAL_ID = "no-external-id"  # Affiliation.gap values, as the core names them
+ANYONE = "anyone"
 
 
 def policy_document(value: Any, field: str) -> dict[str, Any]:
@@ -34,42 +64,153 @@ def policy_document(value: Any, field: str) -> dict[str, Any]:
     return decoded
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
 
 
-def trusted_parties(document: dict[str, Any], own_account: str, internal_accounts: Iterable[str]) -> list[Affiliation]:
-    """Every principal an ``Allow`` statement lets assume the role.
+@dataclass(frozen=True)
+class Requirement:
+    """One ``operator: {key: values}`` entry of a statement's ``Condition``."""
 
-    An AWS account other than the scanned one and the customer's own is external;
-    ``*`` is external and matches no partner, so it is always reported.
-    """
+    operator: str  # without qualifier or IfExists, lower-case: "stringlike"
+    key: str  # lower-case: condition keys are case-insensitive
+    values: tuple[str, ...]
+    for_all_values: bool
+    if_exists: bool
+
+    @property
+    def binds(self) -> bool:
+        """The key must be present and match one of the values for the statement to apply."""
+        return self.operator in _BINDING_OPERATORS and not self.if_exists and not self.for_all_values
+
+    def admits_anything(self) -> bool:
+        """A ``Like`` value made of wildcards only matches every value."""
+        return self.operator in _LIKE_OPERATORS and any(not v.strip("*?") for v in self.values)
+
+    def describe(self) -> str:
+        qualifier = "ForAllValues:" if self.for_all_values else ""
+        suffix = "IfExists" if self.if_exists else ""
+        return f"{qualifier}{self.operator}{suffix} {self.key} {list(self.values)}"
+
+
+def requirements(statement: Mapping[str, Any]) -> list[Requirement]:
+    """The statement's conditions, read entry by entry."""
+    condition = statement.get("Condition") or {}
+    if not isinstance(condition, dict):
+        raise MalformedRecord("AssumeRolePolicyDocument", "a Condition that is not an object")
+    found = []
+    for operator, entries in condition.items():
+        if not isinstance(entries, dict):
+            raise MalformedRecord("AssumeRolePolicyDocument", f"condition {operator} is not an object")
+        qualifier, _, base = str(operator).rpartition(":")
+        if_exists = base.lower().endswith("ifexists")
+        base = base[: -len("ifexists")] if if_exists else base
+        for key, values in entries.items():
+            found.append(
+                Requirement(
+                    operator=base.lower(),
+                    key=str(key).lower(),
+                    values=tuple(str(v) for v in as_list(values)),
+                    for_all_values=qualifier.lower() == "forallvalues",
+                    if_exists=if_exists,
+                )
+            )
+    return found
+
+
+def bound(conditions: Iterable[Requirement], key: str) -> list[Requirement]:
+    return [c for c in conditions if c.key == key and c.binds]
+
+
+def external_id_gap(conditions: list[Requirement]) -> str | None:
+    """Why an external account's trust lacks an external id (None when one is required)."""
+    binding = bound(conditions, EXTERNAL_ID_KEY)
+    if any(not c.admits_anything() for c in binding):
+        return None
+    loose = [c for c in conditions if c.key == EXTERNAL_ID_KEY]
+    if not loose:
+        return "no sts:ExternalId condition"
+    return "the sts:ExternalId condition admits any caller: " + "; ".join(c.describe() for c in loose)
+
+
+def wildcard_gap(conditions: list[Requirement]) -> str | None:
+    """Why a wildcard principal is open to anyone (None when a condition narrows the caller)."""
+    if any(not c.admits_anything() for key in CALLER_KEYS for c in bound(conditions, key)):
+        return None
+    return (
+        "Principal * with no condition on the caller (aws:PrincipalOrgID, aws:PrincipalAccount, aws:PrincipalArn, ...)"
+    )
+
+
+def allows_assume(statement: Mapping[str, Any]) -> bool:
+    """An Allow statement whose Action (or NotAction) admits an sts:AssumeRole* action."""
+    if statement.get("Effect") != "Allow":
+        return False
+    if "Action" in statement:
+        patterns = [str(a).lower() for a in as_list(statement["Action"])]
+        return any(fnmatchcase(action, pattern) for action in ASSUME_ACTIONS for pattern in patterns)
+    excluded = [str(a).lower() for a in as_list(statement.get("NotAction"))]
+    return not all(any(fnmatchcase(action, pattern) for pattern in excluded) for action in ASSUME_ACTIONS)
+
+
+def trusted_parties(document: dict[str, Any], own_account: str, internal_accounts: Iterable[str]) -> list[Affiliation]:
+    """Every principal an ``Allow`` statement lets assume the role, with what its conditions
+    leave open. An AWS account other than the scanned one and the customer's own is external;
+    ``*`` is external and matches no partner, so it is always reported. A party open in any
+    statement is open."""
     internal = {own_account, *internal_accounts}
-    parties: list[Affiliation] = []
-    for statement in _as_list(document.get("Statement")):
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+    found: dict[tuple[str, str], Affiliation] = {}
+    for statement in as_list(document.get("Statement")):
+        if not isinstance(statement, dict) or not allows_assume(statement):
             continue
-        principal = statement.get("Principal")
-        if principal == "*":
-            parties.append(Affiliation(kind="aws-account", value="*", external=True))
+        conditions = requirements(statement)
+        for party in _principals(statement, internal):
+            judged = _judged(party, conditions)
+            known = found.get((judged.kind, judged.value))
+            if known is None or (known.gap is None and judged.gap is not None):
+                found[(judged.kind, judged.value)] = judged
+    return list(found.values())
+
+
+def _principals(statement: Mapping[str, Any], internal: set[str]) -> Iterator[Affiliation]:
+    if "NotPrincipal" in statement:  # Allow with NotPrincipal: everyone but those named
+        yield Affiliation(kind="aws-account", value="*", external=True)
+        return
+    principal = statement.get("Principal")
+    if principal == "*":
+        yield Affiliation(kind="aws-account", value="*", external=True)
+        return
+    if not isinstance(principal, dict):
+        return
+    for value in as_list(principal.get("AWS")):
+        if _DELETED_PRINCIPAL.match(str(value)):
+            yield Affiliation(kind="deleted-principal", value=str(value))
             continue
-        if not isinstance(principal, dict):
-            continue
-        for value in _as_list(principal.get("AWS")):
-            if _DELETED_PRINCIPAL.match(str(value)):
-                parties.append(Affiliation(kind="deleted-principal", value=str(value)))
-                continue
-            account = _account_of(str(value))
-            parties.append(Affiliation(kind="aws-account", value=account, external=account not in internal))
-        for value in _as_list(principal.get("Service")):
-            parties.append(Affiliation(kind="aws-service", value=str(value)))
-        for value in _as_list(principal.get("Federated")):
-            text = str(value)
-            kind = "saml" if ":saml-provider/" in text else "oidc"
-            parties.append(Affiliation(kind=kind, value=text.split(":oidc-provider/")[-1]))
-    return list(dict.fromkeys(parties))
+        account = _account_of(str(value))
+        yield Affiliation(kind="aws-account", value=account, external=account not in internal)
+    for value in as_list(principal.get("Service")):
+        yield Affiliation(kind="aws-service", value=str(value))
+    for value in as_list(principal.get("Federated")):
+        text = str(value)
+        kind = "saml" if ":saml-provider/" in text else "oidc"
+        yield Affiliation(kind=kind, value=text.split(":oidc-provider/")[-1])
+
+
+def _judged(party: Affiliation, conditions: list[Requirement]) -> Affiliation:
+    """The party with what the statement's conditions leave open."""
+    if party.kind != "aws-account":
+        return party
+    if party.value == "*":
+        gap, detail = ANYONE, wildcard_gap(conditions)
+    elif party.external:
+        gap, detail = NO_EXTERNAL_ID, external_id_gap(conditions)
+    else:
+        return party
+    if detail is None:
+        return party
+    return party.model_copy(update={"gap": gap, "detail": detail})
 
 
 def _account_of(principal: str) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 
-from helpers.aws_corpus import TRUST_DELETED_PRINCIPALS
+import pytest
+
+from helpers.aws_corpus import TRUST_DELETED_PRINCIPALS, TRUST_WITH_EXTERNAL_ID, TRUST_WITHOUT_EXTERNAL_ID
 from helpers.builders import sample_registry
 from helpers.moto import Moto
-from helpers.scan import scan
+from helpers.scan import by_rule, scan
 from partner_nhi.connectors.aws.trust import trusted_parties
 
 OWN = "123456789012"
@@ -33,3 +35,104 @@ def test_a_role_trusting_a_deleted_role_is_reported_as_dangling(moto: Moto) -> N
     [finding] = run.findings  # no orphaned-identity: a deleted principal is no unknown partner
     assert (finding.rule, finding.identity_name) == ("dangling-trust", "old-vendor-bridge")
     assert finding.evidence["deleted_principals"] == ["AIDAJQABLZS4A3QDU576Q", "AROAKSCDLFT9R5DQP782U"]
+
+
+def with_condition(condition: dict[str, object] | None, principal: object = None) -> dict[str, object]:
+    """AWS's documented third-party trust with another Condition (or Principal) in its place."""
+    statement = dict(TRUST_WITH_EXTERNAL_ID["Statement"])
+    if condition is None:
+        statement.pop("Condition")
+    else:
+        statement["Condition"] = condition
+    if principal is not None:
+        statement["Principal"] = principal
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def gaps(document: dict[str, object]) -> dict[str, tuple[str | None, str | None]]:
+    return {a.value: (a.gap, a.detail) for a in trusted_parties(document, OWN, [])}
+
+
+def test_the_documented_external_id_closes_the_confused_deputy() -> None:
+    assert gaps(TRUST_WITH_EXTERNAL_ID) == {"111122223333": (None, None)}
+    assert gaps(TRUST_WITHOUT_EXTERNAL_ID) == {"111122223333": ("no-external-id", "no sts:ExternalId condition")}
+
+
+@pytest.mark.parametrize(
+    ("condition", "guarded"),
+    [
+        ({"StringEquals": {"sts:ExternalId": ["id-for-us", "id-for-our-other-tenant"]}}, True),  # an array: any of
+        ({"ForAnyValue:StringEquals": {"sts:ExternalId": "id-for-us"}}, True),
+        ({"StringLike": {"STS:EXTERNALID": "us-*"}}, True),  # keys are case-insensitive
+        ({"StringLike": {"sts:ExternalId": "*"}}, False),  # any value passes
+        ({"StringEqualsIfExists": {"sts:ExternalId": "id-for-us"}}, False),  # an absent id passes
+        ({"ForAllValues:StringEquals": {"sts:ExternalId": "id-for-us"}}, False),  # an absent key passes
+        ({"StringNotEquals": {"sts:ExternalId": "nobody"}}, False),
+        ({"Bool": {"aws:MultiFactorAuthPresent": "true"}}, False),
+    ],
+)
+def test_external_id_conditions_are_read_as_iam_evaluates_them(condition: dict[str, object], guarded: bool) -> None:
+    [(gap, detail)] = gaps(with_condition(condition)).values()
+    assert (gap is None) is guarded
+    if not guarded:
+        assert detail is not None and "sts:ExternalId" in detail
+
+
+def test_internal_accounts_need_no_external_id() -> None:
+    [party] = trusted_parties(TRUST_WITHOUT_EXTERNAL_ID, OWN, ["111122223333"])
+    assert (party.external, party.gap) == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("principal", "condition", "open_to_anyone"),
+    [
+        ("*", None, True),
+        ({"AWS": "*"}, None, True),
+        ({"AWS": ["*"]}, {"StringEquals": {"sts:ExternalId": "shared"}}, True),  # a shared secret does not say who
+        ({"AWS": "*"}, {"StringEquals": {"aws:PrincipalOrgID": "o-exampleorgid"}}, False),
+        ({"AWS": "*"}, {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}, False),
+        ({"AWS": "*"}, {"StringLike": {"aws:PrincipalAccount": "*"}}, True),
+    ],
+)
+def test_a_wildcard_principal_without_a_caller_condition_is_open_to_anyone(
+    principal: object, condition: dict[str, object] | None, open_to_anyone: bool
+) -> None:
+    [(gap, _)] = gaps(with_condition(condition, principal)).values()
+    assert (gap == "anyone") is open_to_anyone
+
+
+def test_not_principal_allows_everyone_else() -> None:
+    statement = {
+        "Effect": "Allow",
+        "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "sts:AssumeRole",
+    }
+    [party] = trusted_parties({"Statement": [statement]}, OWN, [])
+    assert (party.value, party.gap) == ("*", "anyone")
+
+
+def test_only_statements_allowing_an_assume_action_count() -> None:
+    tag_only = {"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "sts:TagSession"}
+    wildcard = {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "sts:*"}
+    not_action = {"Effect": "Allow", "Principal": {"AWS": "777788889999"}, "NotAction": "sts:TagSession"}
+    parties = {a.value for a in trusted_parties({"Statement": [tag_only, wildcard, not_action]}, OWN, [])}
+    assert parties == {"444455556666", "777788889999"}
+
+
+def test_a_party_open_in_any_statement_is_open() -> None:
+    guarded = TRUST_WITH_EXTERNAL_ID["Statement"]
+    document = {"Statement": [guarded, *TRUST_WITHOUT_EXTERNAL_ID["Statement"]]}
+    [party] = trusted_parties(document, OWN, [])
+    assert party.gap == "no-external-id"
+
+
+def test_a_partner_role_without_external_id_is_found_with_the_partner(moto: Moto) -> None:
+    seed = moto.seeder()
+    seed.role("acme-bridge", 300, json.dumps(TRUST_WITHOUT_EXTERNAL_ID), used_days_ago=1)
+    seed.role("acme-guarded", 300, json.dumps(TRUST_WITH_EXTERNAL_ID), used_days_ago=1)
+    found = by_rule(scan({"aws": moto.settings()}, sample_registry(), None), "trust-without-external-id")
+    assert set(found) == {"acme-bridge"}
+    assert found["acme-bridge"].partner == "acme"
+    assert found["acme-bridge"].evidence["parties"] == [
+        {"kind": "aws-account", "value": "111122223333", "registered": True, "detail": "no sts:ExternalId condition"}
+    ]

@@ -379,3 +379,45 @@ CREDENTIAL_REPORT_CSV = (
     "true,2016-12-01T22:19:58+00:00,N/A,N/A,N/A,"
     "true,2016-12-01T22:20:01+00:00,2017-02-12T16:03:00+00:00,us-east-1,s3,false,N/A,false,N/A\n"
 )
+
+# IAM User Guide, "Access to AWS accounts owned by third parties" (id_roles_create_for-user_externalid):
+# "Principal": {"AWS": "Example Corp's AWS Account ID"}, "Condition": {"StringEquals": {"sts:ExternalId":
+# "Unique ID Assigned by Example Corp"}}; the account here is the test registry's partner acme.
+TRUST_WITH_EXTERNAL_ID: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": {
+        "Effect": "Allow",
+        "Principal": {"AWS": "111122223333"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"sts:ExternalId": "Unique ID Assigned by Example Corp"}},
+    },
+}
+
+# The same trust as the IAM User Guide's cross-account example writes it without the condition
+# ("Principal": {"AWS": "arn:aws:iam::ACCOUNT-ID:root"}, "Action": "sts:AssumeRole").
+TRUST_WITHOUT_EXTERNAL_ID: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+# IAM User Guide, "Configuring a role for GitHub OIDC identity provider" and GitHub Docs,
+# "Configuring OpenID Connect in Amazon Web Services": aud pinned with StringEquals, sub with
+# StringLike "repo:<OWNER>/<REPO>:...".
+TRUST_GITHUB_OIDC: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                "StringLike": {
+                    "token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:refs/heads/main"
+                },
+            },
+        }
+    ],
+}
