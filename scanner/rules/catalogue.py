@@ -21,7 +21,12 @@ from partner_nhi.rules.lifetime import (
 )
 from partner_nhi.rules.model import Hit, RuleInput, Severity, Undetermined, Verdict
 from partner_nhi.rules.ownership import orphaned_identity
-from partner_nhi.rules.trust import dangling_trust, trust_open_to_anyone, trust_without_external_id
+from partner_nhi.rules.trust import (
+    dangling_trust,
+    federated_trust_any_subject,
+    trust_open_to_anyone,
+    trust_without_external_id,
+)
 from partner_nhi.rules.usage import stale_credential, stale_identity
 
 OWASP = "OWASP NHI Top 10 (2025)"
@@ -48,6 +53,7 @@ NHI1 = "NHI1:2025 Improper Offboarding"
 NHI3 = "NHI3:2025 Vulnerable Third-Party NHI"
 NHI4 = "NHI4:2025 Insecure Authentication"
 NHI5 = "NHI5:2025 Overprivileged NHI"
+NHI6 = "NHI6:2025 Insecure Cloud Deployment Configurations"
 NHI7 = "NHI7:2025 Long-Lived Secrets"
 NHI9 = "NHI9:2025 NHI Reuse"
 
@@ -161,6 +167,17 @@ CATALOGUE: tuple[Rule, ...] = (
         "aws:PrincipalOrgID, aws:PrincipalAccount or aws:PrincipalArn; until then, treat it as public.",
         (NHI4, NHI5),
         ("PR.AA-05", "PR.AA-03"),
+    ),
+    Rule(
+        "federated-trust-any-subject",
+        "Federated trust that admits any workload of its issuer",
+        Severity.HIGH,
+        federated_trust_any_subject,
+        "Pin the subject to the workloads meant to use it (for GitHub Actions, a sub condition on "
+        "repo:ORG/REPO:ref:refs/heads/BRANCH or an environment, with StringEquals where possible); never leave "
+        "the organisation or repository part a wildcard.",
+        (NHI6, NHI4),
+        ("PR.AA-03", "PR.AA-05"),
     ),
 )
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from helpers.builders import NOW, identity, sample_registry
+from helpers.builders import NOW, REGISTRY, identity, sample_registry
 from partner_nhi.attribution import Attributor
 from partner_nhi.records import Affiliation, Identity
+from partner_nhi.registry import Registry
 from partner_nhi.rules.catalogue import DEFAULT_THRESHOLDS, Judgement, evaluate
 from partner_nhi.rules.model import Hit, RuleInput
 
@@ -79,3 +80,45 @@ def test_a_trust_open_to_anyone_is_critical() -> None:
     )
     assert found.severity.value == "critical"
     assert findings(role(anyone, provider_managed=True), "trust-open-to-anyone") == []
+
+
+def test_a_federation_open_to_any_subject_is_flagged() -> None:
+    github = Affiliation(
+        kind="oidc", value="token.actions.githubusercontent.com", gap="any-subject", detail="no sub condition"
+    )
+    [found] = findings(role(github), "federated-trust-any-subject")
+    assert isinstance(found.verdict, Hit)
+    assert (
+        found.verdict.message
+        == "deployer trusts any workload of token.actions.githubusercontent.com (no sub condition)"
+    )
+    assert found.severity.value == "high"
+    pinned = Affiliation(kind="oidc", value="token.actions.githubusercontent.com")
+    assert findings(role(pinned), "federated-trust-any-subject") == []
+
+
+def test_an_oidc_subject_is_attribution_evidence() -> None:
+    registry = Registry.model_validate(
+        {
+            **REGISTRY,
+            "partners": [*REGISTRY["partners"], {"id": "hooli", "match": {"oidc_subjects": ["repo:Hooli-Corp/*"]}}],
+        }
+    )
+    subject = role(
+        Affiliation(kind="oidc", value="token.actions.githubusercontent.com"),
+        Affiliation(kind="oidc-subject", value="repo:hooli-corp/deploy:ref:refs/heads/main"),
+        tags={},
+    )
+    who = Attributor(registry).attribute(subject)
+    assert who.partner is not None and who.partner.id == "hooli"
+    assert who.partner_evidence.source == "match"
+    assert who.partner_evidence.detail == (
+        "oidc-subject repo:hooli-corp/deploy:ref:refs/heads/main matches 'repo:Hooli-Corp/*' "
+        "in hooli.match.oidc_subjects"
+    )
+    other = role(Affiliation(kind="oidc-subject", value="repo:someone-else/deploy:*"), tags={})
+    assert Attributor(registry).attribute(other).partner is None
+
+
+def test_a_registry_without_oidc_subjects_is_still_version_1() -> None:
+    assert Registry.model_validate(REGISTRY).partners[0].match.oidc_subjects == []
