@@ -1,5 +1,9 @@
 """Who may assume a role: its trust policy read as affiliations, and what each leaves open (pure).
 
+Parties: AWS accounts (external unless the customer's), deleted principals, AWS services,
+OIDC issuers (with the subjects their conditions admit, as ``oidc-subject`` evidence) and
+SAML providers.
+
 Only ``Allow`` statements that allow an assume action count. Conditions are read as IAM
 evaluates them (IAM User Guide, "Condition operators"): a key absent from the request makes
 a condition false, except with ``...IfExists`` (absent passes) and ``ForAllValues`` (absent
@@ -45,6 +49,16 @@ CALLER_KEYS = (
 EXTERNAL_ID_KEY = "sts:externalid"
 NO_EXTERNAL_ID = "no-external-id"  # Affiliation.gap values, as the core names them
 ANYONE = "anyone"
+ANY_SUBJECT = "any-subject"
+# Public identity providers named without an IAM provider ARN: their app id binds the trust to one
+# application (IAM User Guide, "Creating a role for web identity or OpenID Connect federation").
+WEB_IDENTITY_APP_KEYS = {
+    "cognito-identity.amazonaws.com": "aud",
+    "accounts.google.com": "aud",
+    "www.amazon.com": "app_id",
+    "graph.facebook.com": "app_id",
+}
+_EKS_ISSUER = re.compile(r"^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/id/")
 
 
 def policy_document(value: Any, field: str) -> dict[str, Any]:
@@ -79,6 +93,7 @@ class Requirement:
     values: tuple[str, ...]
     for_all_values: bool
     if_exists: bool
+    written: str  # the operator as the policy writes it, for evidence
 
     @property
     def binds(self) -> bool:
@@ -90,9 +105,7 @@ class Requirement:
         return self.operator in _LIKE_OPERATORS and any(not v.strip("*?") for v in self.values)
 
     def describe(self) -> str:
-        qualifier = "ForAllValues:" if self.for_all_values else ""
-        suffix = "IfExists" if self.if_exists else ""
-        return f"{qualifier}{self.operator}{suffix} {self.key} {list(self.values)}"
+        return f"{self.written} {self.key} {list(self.values)}"
 
 
 def requirements(statement: Mapping[str, Any]) -> list[Requirement]:
@@ -115,6 +128,7 @@ def requirements(statement: Mapping[str, Any]) -> list[Requirement]:
                     values=tuple(str(v) for v in as_list(values)),
                     for_all_values=qualifier.lower() == "forallvalues",
                     if_exists=if_exists,
+                    written=str(operator),
                 )
             )
     return found
@@ -144,6 +158,39 @@ def wildcard_gap(conditions: list[Requirement]) -> str | None:
     )
 
 
+def subject_gap(issuer: str, conditions: list[Requirement]) -> str | None:
+    """Why an OIDC trust admits any subject of its issuer (None when its ``sub`` is pinned)."""
+    key = f"{issuer.lower()}:sub"
+    binding = bound(conditions, key)
+    if any(all(pins_owner(value, issuer) for value in c.values) for c in binding):
+        return None
+    if not binding:
+        unbound = "; ".join(c.describe() for c in conditions if c.key == key)
+        return f"the {issuer}:sub condition does not bind: {unbound}" if unbound else f"no {issuer}:sub condition"
+    loose = ", ".join(value for c in binding for value in c.values if not pins_owner(value, issuer))
+    return f"{issuer}:sub admits any repository, organisation or namespace: {loose}"
+
+
+def pins_owner(subject: str, issuer: str) -> bool:
+    """A subject pattern names its owner before any wildcard: ``repo:ORG/...`` for GitHub,
+    ``project_path:GROUP/...`` for GitLab, ``organization:ORG:...`` for Terraform Cloud,
+    ``system:serviceaccount:NAMESPACE:...`` for EKS. ``repo:*`` or ``repo:org*`` do not."""
+    literal = re.split(r"[*?]", subject, maxsplit=1)[0]
+    if literal == subject:
+        return True
+    if _EKS_ISSUER.match(issuer):
+        return re.match(r"^system:serviceaccount:[^:]+:", literal) is not None
+    return re.match(r"^[^:]+:[^:/]+[:/]", literal) is not None
+
+
+def web_identity_gap(provider: str, conditions: list[Requirement]) -> str | None:
+    """Why a public identity provider's trust admits any of its users (None when bound to an app)."""
+    key = f"{provider}:{WEB_IDENTITY_APP_KEYS[provider]}"
+    if any(not c.admits_anything() for c in bound(conditions, key)):
+        return None
+    return f"no {key} condition: any {provider} user"
+
+
 def allows_assume(statement: Mapping[str, Any]) -> bool:
     """An Allow statement whose Action (or NotAction) admits an sts:AssumeRole* action."""
     if statement.get("Effect") != "Allow":
@@ -166,7 +213,8 @@ def trusted_parties(document: dict[str, Any], own_account: str, internal_account
         if not isinstance(statement, dict) or not allows_assume(statement):
             continue
         conditions = requirements(statement)
-        for party in _principals(statement, internal):
+        parties = list(_principals(statement, internal))
+        for party in [*parties, *_subjects(parties, conditions)]:
             judged = _judged(party, conditions)
             known = found.get((judged.kind, judged.value))
             if known is None or (known.gap is None and judged.gap is not None):
@@ -198,14 +246,25 @@ def _principals(statement: Mapping[str, Any], internal: set[str]) -> Iterator[Af
         yield Affiliation(kind=kind, value=text.split(":oidc-provider/")[-1])
 
 
+def _subjects(parties: list[Affiliation], conditions: list[Requirement]) -> Iterator[Affiliation]:
+    """The subjects an OIDC trust admits (its bound ``sub`` values): attribution evidence."""
+    for party in parties:
+        if party.kind == "oidc":
+            for condition in bound(conditions, f"{party.value.lower()}:sub"):
+                for value in condition.values:
+                    yield Affiliation(kind="oidc-subject", value=value)
+
+
 def _judged(party: Affiliation, conditions: list[Requirement]) -> Affiliation:
     """The party with what the statement's conditions leave open."""
-    if party.kind != "aws-account":
-        return party
-    if party.value == "*":
+    if party.kind == "aws-account" and party.value == "*":
         gap, detail = ANYONE, wildcard_gap(conditions)
-    elif party.external:
+    elif party.kind == "aws-account" and party.external:
         gap, detail = NO_EXTERNAL_ID, external_id_gap(conditions)
+    elif party.kind == "oidc" and party.value.lower() in WEB_IDENTITY_APP_KEYS:
+        gap, detail = ANY_SUBJECT, web_identity_gap(party.value.lower(), conditions)
+    elif party.kind == "oidc":
+        gap, detail = ANY_SUBJECT, subject_gap(party.value, conditions)
     else:
         return party
     if detail is None:

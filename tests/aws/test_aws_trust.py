@@ -7,11 +7,17 @@ import json
 
 import pytest
 
-from helpers.aws_corpus import TRUST_DELETED_PRINCIPALS, TRUST_WITH_EXTERNAL_ID, TRUST_WITHOUT_EXTERNAL_ID
-from helpers.builders import sample_registry
+from helpers.aws_corpus import (
+    TRUST_DELETED_PRINCIPALS,
+    TRUST_GITHUB_OIDC,
+    TRUST_WITH_EXTERNAL_ID,
+    TRUST_WITHOUT_EXTERNAL_ID,
+)
+from helpers.builders import REGISTRY, sample_registry
 from helpers.moto import Moto
 from helpers.scan import by_rule, scan
 from partner_nhi.connectors.aws.trust import trusted_parties
+from partner_nhi.registry import Registry
 
 OWN = "123456789012"
 
@@ -136,3 +142,116 @@ def test_a_partner_role_without_external_id_is_found_with_the_partner(moto: Moto
     assert found["acme-bridge"].evidence["parties"] == [
         {"kind": "aws-account", "value": "111122223333", "registered": True, "detail": "no sts:ExternalId condition"}
     ]
+
+
+def github(sub_condition: dict[str, object] | None) -> dict[str, object]:
+    """The documented GitHub Actions trust with another sub condition (None: without one)."""
+    statement = json.loads(json.dumps(TRUST_GITHUB_OIDC["Statement"][0]))
+    statement["Condition"].pop("StringLike")
+    if sub_condition:
+        statement["Condition"].update(sub_condition)
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+GITHUB = "token.actions.githubusercontent.com"
+SUB = f"{GITHUB}:sub"
+
+
+def test_the_documented_github_trust_pins_the_subject_and_names_it() -> None:
+    parties = {(a.kind, a.value): a for a in trusted_parties(TRUST_GITHUB_OIDC, OWN, [])}
+    assert parties[("oidc", GITHUB)].gap is None
+    assert ("oidc-subject", "repo:octo-org/octo-repo:ref:refs/heads/main") in parties
+
+
+@pytest.mark.parametrize(
+    ("sub_condition", "detail"),
+    [
+        (None, f"no {SUB} condition"),
+        ({"StringLike": {SUB: "repo:*"}}, f"{SUB} admits any repository, organisation or namespace: repo:*"),
+        ({"StringLike": {SUB: "repo:octo*"}}, f"{SUB} admits any repository, organisation or namespace: repo:octo*"),
+        (
+            {"StringLike": {SUB: ["repo:octo-org/a:*", "*"]}},
+            f"{SUB} admits any repository, organisation or namespace: *",
+        ),
+        ({"StringLikeIfExists": {SUB: "repo:octo-org/*"}}, f"the {SUB} condition does not bind: StringLikeIfExists"),
+        ({"StringLike": {SUB: "repo:octo-org/*"}}, None),  # any repository of one organisation: pinned to it
+        ({"StringEquals": {SUB: ["repo:octo-org/a:ref:refs/heads/main", "repo:octo-org/b:environment:prod"]}}, None),
+        ({"ForAnyValue:StringLike": {SUB.upper(): "repo:octo-org/deploy:*"}}, None),
+    ],
+)
+def test_oidc_subjects_must_pin_the_owner(sub_condition: dict[str, object] | None, detail: str | None) -> None:
+    [oidc] = [a for a in trusted_parties(github(sub_condition), OWN, []) if a.kind == "oidc"]
+    if detail is None:
+        assert oidc.gap is None
+    else:
+        assert oidc.gap == "any-subject" and (oidc.detail or "").startswith(detail)
+
+
+def test_eks_service_account_subjects_must_pin_the_namespace() -> None:
+    issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+    # IAM roles for service accounts (EKS User Guide): sub is system:serviceaccount:NAMESPACE:NAME
+    def trust(sub: str) -> dict[str, object]:
+        return {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": f"arn:aws:iam::{OWN}:oidc-provider/{issuer}"},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringLike": {f"{issuer}:sub": sub, f"{issuer}:aud": "sts.amazonaws.com"}},
+                }
+            ]
+        }
+
+    def gap(sub: str) -> str | None:
+        return next(a.gap for a in trusted_parties(trust(sub), OWN, []) if a.kind == "oidc")
+
+    assert gap("system:serviceaccount:payments:api") is None
+    assert gap("system:serviceaccount:payments:*") is None
+    assert gap("system:serviceaccount:*") == "any-subject"
+
+
+def test_public_identity_providers_must_name_the_app() -> None:
+    # IAM User Guide, "Creating a role for web identity or OpenID Connect federation": the Cognito trust
+    cognito = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east:12345678-ffff-ffff-ffff-123456"}
+                },
+            }
+        ],
+    }
+    [party] = trusted_parties(cognito, OWN, [])
+    assert party.gap is None
+    cognito["Statement"][0].pop("Condition")  # type: ignore[index]
+    [party] = trusted_parties(cognito, OWN, [])
+    assert (party.gap, party.detail) == (
+        "any-subject",
+        "no cognito-identity.amazonaws.com:aud condition: any cognito-identity.amazonaws.com user",
+    )
+
+
+def test_oidc_trusts_through_moto_attribute_by_subject_and_flag_wildcards(moto: Moto) -> None:
+    registry = Registry.model_validate(
+        {**REGISTRY, "partners": [*REGISTRY["partners"], {"id": "hooli", "match": {"oidc_subjects": ["repo:hooli/*"]}}]}
+    )
+    seed = moto.seeder()
+    owner = {"owner": "alice@example.com"}
+    seed.role(
+        "hooli-deploy",
+        30,
+        json.dumps(github({"StringLike": {SUB: "repo:hooli/site:ref:refs/heads/main"}})),
+        used_days_ago=1,
+    )
+    seed.role("any-repo-deploy", 30, json.dumps(github({"StringLike": {SUB: "repo:*"}})), used_days_ago=1, tags=owner)
+    run = scan({"aws": moto.settings()}, registry, None)
+    partners = {j.identity.name: (j.attribution.partner.id if j.attribution.partner else None) for j in run.identities}
+    assert partners == {"hooli-deploy": "hooli", "any-repo-deploy": None}
+    [found] = [f for f in run.findings if f.rule == "federated-trust-any-subject"]
+    assert found.identity_name == "any-repo-deploy"
+    assert found.evidence["parties"][0]["detail"] == f"{SUB} admits any repository, organisation or namespace: repo:*"
