@@ -27,7 +27,7 @@ from partner_nhi.rules.trust import (
     trust_open_to_anyone,
     trust_without_external_id,
 )
-from partner_nhi.rules.usage import stale_credential, stale_identity
+from partner_nhi.rules.usage import human_use, stale_credential, stale_identity
 
 OWASP = "OWASP NHI Top 10 (2025)"
 NIST = "NIST CSF 2.0"
@@ -56,6 +56,7 @@ NHI5 = "NHI5:2025 Overprivileged NHI"
 NHI6 = "NHI6:2025 Insecure Cloud Deployment Configurations"
 NHI7 = "NHI7:2025 Long-Lived Secrets"
 NHI9 = "NHI9:2025 NHI Reuse"
+NHI10 = "NHI10:2025 Human Use of NHI"
 
 CATALOGUE: tuple[Rule, ...] = (
     Rule(
@@ -178,6 +179,17 @@ CATALOGUE: tuple[Rule, ...] = (
         "the organisation or repository part a wildcard.",
         (NHI6, NHI4),
         ("PR.AA-03", "PR.AA-05"),
+    ),
+    Rule(
+        "human-use-of-nhi",
+        "A person signs in with a non-human identity",
+        Severity.MEDIUM,
+        human_use,
+        "Give the person an identity of their own (federated, with MFA) and remove the console password "
+        "from this one; keep the non-human identity to its workload and rotate its keys, since a person knew them.",
+        (NHI10,),
+        ("PR.AA-01", "PR.AA-05"),
+        90,
     ),
 )
 
