@@ -94,6 +94,18 @@ def user_grant(
     return Grant(tuple(permissions), privileged)
 
 
+def attachments(entity: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What must be detached before a user or role can be deleted (its revocation steps need them)."""
+    inline = [p["PolicyName"] for key in ("UserPolicyList", "RolePolicyList") for p in entity.get(key, [])]
+    found = {
+        "attached_policies": [p["PolicyArn"] for p in entity.get("AttachedManagedPolicies", [])],
+        "inline_policies": inline,
+    }
+    if "RoleName" in entity:
+        found["instance_profiles"] = [p["InstanceProfileName"] for p in entity.get("InstanceProfileList", [])]
+    return found
+
+
 def policy_label(policy: Mapping[str, Any]) -> str:
     return str(policy.get("Arn") or policy.get("PolicyName") or "a policy without Arn or PolicyName")
 
@@ -160,7 +172,7 @@ def role_identity(
         permissions=tuple(permissions),
         tags=_tags(role.get("Tags")),
         affiliations=tuple(trusted_parties(trust, account, internal_accounts)),
-        details={"path": path},
+        details={"path": path, "trust_policy": trust, **attachments(role)},
     )
 
 
@@ -204,5 +216,5 @@ def user_identity(
         permissions=grant.permissions,
         tags=_tags(user.get("Tags")),
         credentials=tuple(credentials),
-        details={"path": user.get("Path", "/"), "groups": list(user.get("GroupList", []))},
+        details={"path": user.get("Path", "/"), "groups": list(user.get("GroupList", [])), **attachments(user)},
     )

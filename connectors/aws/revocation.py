@@ -1,7 +1,16 @@
-"""The AWS CLI commands that cut an identity off, for the offboarding sweep."""
+"""The AWS CLI commands that cut an identity off, for the offboarding sweep (pure).
+
+In order: what can be undone first (deactivate credentials, take external accounts out of a
+role's trust, detach policies), then what cannot (delete). Each step is an argv, shell-quoted
+for display by the core, naming the account it applies to as a field, not in the command.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
+from partner_nhi.connectors.aws.trust import without_accounts
 from partner_nhi.contract import CredentialKind, Identity, RevocationStep
 
 _CREDENTIAL_COMMANDS = {  # update (to Inactive) and delete commands, and the option naming the credential
@@ -22,8 +31,13 @@ _CREDENTIAL_COMMANDS = {  # update (to Inactive) and delete commands, and the op
 }
 
 
+Step = Callable[..., RevocationStep]
+
+
 def revocation_steps(identity: Identity) -> list[RevocationStep]:
-    def step(action: str, argv: list[str], revokes: str, reversible: bool) -> RevocationStep:
+    def step(
+        action: str, argv: list[str], revokes: str, reversible: bool, document: str | None = None
+    ) -> RevocationStep:
         return RevocationStep(
             action=action,
             argv=("aws", "iam", *argv),
@@ -31,10 +45,51 @@ def revocation_steps(identity: Identity) -> list[RevocationStep]:
             scope=identity.scope,
             revokes=revokes,
             reversible=reversible,
+            document=document,
         )
 
     if identity.kind == "aws-role":
-        return [step("delete role once unused", ["delete-role", "--role-name", identity.name], identity.id, False)]
+        return _role_steps(identity, step)
+    return _user_steps(identity, step)
+
+
+def _role_steps(identity: Identity, step: Step) -> list[RevocationStep]:
+    """Take the external accounts out of the trust (the role keeps working for the customer),
+    or delete the role: detach what it holds, then delete it."""
+    role = ["--role-name", identity.name]
+    steps = []
+    external = {a.value for a in identity.affiliations if a.kind == "aws-account" and a.external}
+    trust = identity.details.get("trust_policy")
+    if external and isinstance(trust, dict):
+        edited, removed = without_accounts(trust, external)
+        if removed and edited["Statement"]:
+            file = f"{identity.name}-trust.json"
+            steps.append(
+                step(
+                    f"remove {', '.join(removed)} from the trust policy (save the document as {file})",
+                    ["update-assume-role-policy", *role, "--policy-document", f"file://{file}"],
+                    ", ".join(removed),
+                    True,
+                    json.dumps(edited, indent=2),
+                )
+            )
+    steps += _detachments(identity, role, "role", step)
+    for profile in identity.details.get("instance_profiles", []):
+        steps.append(
+            step(
+                "remove the role from its instance profile",
+                ["remove-role-from-instance-profile", "--instance-profile-name", profile, *role],
+                profile,
+                True,
+            )
+        )
+    steps.append(step("delete role once unused", ["delete-role", *role], identity.id, False))
+    return steps
+
+
+def _user_steps(identity: Identity, step: Step) -> list[RevocationStep]:
+    """Deactivate every credential, then delete each, the console password, what the user
+    holds, and the user."""
     user = ["--user-name", identity.name]
     deactivate, delete = [], []
     for credential in identity.credentials:
@@ -48,4 +103,22 @@ def revocation_steps(identity: Identity) -> list[RevocationStep]:
                     step(f"deactivate {noun}", [update, *naming, "--status", "Inactive"], credential.id, True)
                 )
             delete.append(step(f"delete {noun}", [remove, *naming], credential.id, False))
+    for group in identity.details.get("groups", []):
+        delete.append(
+            step("remove the user from a group", ["remove-user-from-group", *user, "--group-name", group], group, True)
+        )
+    delete += _detachments(identity, user, "user", step)
     return [*deactivate, *delete, step("delete user", ["delete-user", *user], identity.id, False)]
+
+
+def _detachments(identity: Identity, naming: list[str], entity: str, step: Step) -> list[RevocationStep]:
+    """IAM deletes a user or role only once nothing is attached to it."""
+    steps = [
+        step("detach managed policy", [f"detach-{entity}-policy", *naming, "--policy-arn", arn], arn, True)
+        for arn in identity.details.get("attached_policies", [])
+    ]
+    steps += [
+        step("delete inline policy", [f"delete-{entity}-policy", *naming, "--policy-name", name], name, False)
+        for name in identity.details.get("inline_policies", [])
+    ]
+    return steps

@@ -279,3 +279,33 @@ def _account_of(principal: str) -> str:
         return principal
     match = _ACCOUNT_IN_ARN.match(principal)
     return match.group(1) if match else principal
+
+
+def without_accounts(document: Mapping[str, Any], accounts: set[str]) -> tuple[dict[str, Any], list[str]]:
+    """The trust policy with every principal of ``accounts`` (and any wildcard principal) taken
+    out of its Allow statements, a statement left with no principal dropped; and the principals
+    removed. For the revocation step that cuts external accounts off while the role stays."""
+    kept: list[Any] = []
+    removed: list[str] = []
+    for statement in as_list(document.get("Statement")):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            kept.append(statement)
+            continue
+        if "NotPrincipal" in statement or statement.get("Principal") == "*":
+            removed.append("*")
+            continue
+        principal = dict(statement.get("Principal") or {})
+        aws = [str(v) for v in as_list(principal.get("AWS"))]
+        gone = [v for v in aws if _account_of(v) in accounts]
+        if not gone:
+            kept.append(statement)
+            continue
+        removed += gone
+        remaining = [v for v in aws if v not in gone]
+        if remaining:
+            principal["AWS"] = remaining if len(remaining) > 1 else remaining[0]
+        else:
+            principal.pop("AWS", None)
+        if principal:
+            kept.append({**statement, "Principal": principal})
+    return {**document, "Statement": kept}, removed
