@@ -33,6 +33,15 @@ def _install_service_credentials() -> None:
     IamResponse.list_service_specific_credentials = list_service_specific_credentials  # type: ignore[attr-defined]
 
 
+def reset_estate(endpoint: str) -> None:
+    """Empty the simulated estate: moto keeps its state per process, across its servers."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback
+    urllib.request.urlopen(request).close()  # noqa: S310 - loopback
+    SERVICE_CREDENTIALS.clear()
+
+
 def add_service_credential(
     account: str,
     user: str,

@@ -57,14 +57,14 @@ def _role_steps(identity: Identity, step: Step) -> list[RevocationStep]:
     """Take the external accounts out of the trust (the role keeps working for the customer),
     or delete the role: detach what it holds, then delete it."""
     role = ["--role-name", identity.name]
-    steps = []
+    undoable = []
     external = {a.value for a in identity.affiliations if a.kind == "aws-account" and a.external}
     trust = identity.details.get("trust_policy")
     if external and isinstance(trust, dict):
         edited, removed = without_accounts(trust, external)
         if removed and edited["Statement"]:
             file = f"{identity.name}-trust.json"
-            steps.append(
+            undoable.append(
                 step(
                     f"remove {', '.join(removed)} from the trust policy (save the document as {file})",
                     ["update-assume-role-policy", *role, "--policy-document", f"file://{file}"],
@@ -73,9 +73,10 @@ def _role_steps(identity: Identity, step: Step) -> list[RevocationStep]:
                     json.dumps(edited, indent=2),
                 )
             )
-    steps += _detachments(identity, role, "role", step)
+    detach, delete = _attachments(identity, role, "role", step)
+    undoable += detach
     for profile in identity.details.get("instance_profiles", []):
-        steps.append(
+        undoable.append(
             step(
                 "remove the role from its instance profile",
                 ["remove-role-from-instance-profile", "--instance-profile-name", profile, *role],
@@ -83,15 +84,14 @@ def _role_steps(identity: Identity, step: Step) -> list[RevocationStep]:
                 True,
             )
         )
-    steps.append(step("delete role once unused", ["delete-role", *role], identity.id, False))
-    return steps
+    return [*undoable, *delete, step("delete role once unused", ["delete-role", *role], identity.id, False)]
 
 
 def _user_steps(identity: Identity, step: Step) -> list[RevocationStep]:
-    """Deactivate every credential, then delete each, the console password, what the user
-    holds, and the user."""
+    """Deactivate every credential and detach what the user holds; then delete each credential,
+    the console password, its inline policies and the user."""
     user = ["--user-name", identity.name]
-    deactivate, delete = [], []
+    undoable, delete = [], []
     for credential in identity.credentials:
         if credential.kind is CredentialKind.CONSOLE_PASSWORD and credential.active:
             delete.append(step("delete console password", ["delete-login-profile", *user], credential.id, False))
@@ -99,26 +99,34 @@ def _user_steps(identity: Identity, step: Step) -> list[RevocationStep]:
             update, remove, option, noun = _CREDENTIAL_COMMANDS[credential.kind]
             naming = [*user, option, credential.id]
             if credential.active:
-                deactivate.append(
+                undoable.append(
                     step(f"deactivate {noun}", [update, *naming, "--status", "Inactive"], credential.id, True)
                 )
             delete.append(step(f"delete {noun}", [remove, *naming], credential.id, False))
     for group in identity.details.get("groups", []):
-        delete.append(
-            step("remove the user from a group", ["remove-user-from-group", *user, "--group-name", group], group, True)
-        )
-    delete += _detachments(identity, user, "user", step)
-    return [*deactivate, *delete, step("delete user", ["delete-user", *user], identity.id, False)]
+        leave = ["remove-user-from-group", *user, "--group-name", group]
+        undoable.append(step("remove the user from a group", leave, group, True))
+    detach, delete_inline = _attachments(identity, user, "user", step)
+    return [
+        *undoable,
+        *detach,
+        *delete,
+        *delete_inline,
+        step("delete user", ["delete-user", *user], identity.id, False),
+    ]
 
 
-def _detachments(identity: Identity, naming: list[str], entity: str, step: Step) -> list[RevocationStep]:
-    """IAM deletes a user or role only once nothing is attached to it."""
-    steps = [
+def _attachments(
+    identity: Identity, naming: list[str], entity: str, step: Step
+) -> tuple[list[RevocationStep], list[RevocationStep]]:
+    """IAM deletes a user or role only once nothing is attached to it: the managed policies to
+    detach (undoable) and the inline policies to delete (not)."""
+    detach = [
         step("detach managed policy", [f"detach-{entity}-policy", *naming, "--policy-arn", arn], arn, True)
         for arn in identity.details.get("attached_policies", [])
     ]
-    steps += [
+    delete = [
         step("delete inline policy", [f"delete-{entity}-policy", *naming, "--policy-name", name], name, False)
         for name in identity.details.get("inline_policies", [])
     ]
-    return steps
+    return detach, delete
