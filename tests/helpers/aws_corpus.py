@@ -421,3 +421,47 @@ TRUST_GITHUB_OIDC: dict[str, Any] = {
         }
     ],
 }
+
+
+# -- IAM: the other per-user listings ----------------------------------------------------------
+
+# botocore examples, iam 2010-05-08, ListSigningCertificates ("To list the signing certificates for
+# an IAM user"); the body is public, but partner-nhi never keeps it.
+LIST_SIGNING_CERTIFICATES: list[dict[str, Any]] = [
+    {
+        "CertificateBody": "-----BEGIN CERTIFICATE-----<certificate-body>-----END CERTIFICATE-----",
+        "CertificateId": "TA7SMP42TDN5Z26OBPJE7EXAMPLE",
+        "Status": "Active",
+        "UploadDate": at("2013-06-06T21:40:08Z"),
+        "UserName": "Bob",
+    }
+]
+
+# model: iam 2010-05-08, SSHPublicKeyMetadata (UserName, SSHPublicKeyId, Status, UploadDate, all
+# required); the id in the API reference's pattern (APKA...EXAMPLE, as in UploadSSHPublicKey).
+LIST_SSH_PUBLIC_KEYS: list[dict[str, Any]] = [
+    {
+        "UserName": "Jane",
+        "SSHPublicKeyId": "APKAEIBAERJR2EXAMPLE",
+        "Status": "Active",
+        "UploadDate": at("2015-06-05T20:56:46Z"),
+    },
+    {
+        "UserName": "Jane",
+        "SSHPublicKeyId": "APKAEIVFHP46CEXAMPLE",
+        "Status": "Inactive",
+        "UploadDate": at("2015-06-05T20:58:01Z"),
+    },
+]
+
+# API reference, GetAccessKeyLastUsed, sample response for AKIAIOSFODNN7EXAMPLE: Region us-west-2,
+# ServiceName s3, UserName bob, LastUsedDate in March 2015 (the page's minute is from memory); and the
+# never-used form the AccessKeyLastUsed reference describes ("N/A", no LastUsedDate).
+GET_ACCESS_KEY_LAST_USED: dict[str, Any] = {
+    "UserName": "bob",
+    "AccessKeyLastUsed": {"Region": "us-west-2", "LastUsedDate": at("2015-03-13T10:45:00Z"), "ServiceName": "s3"},
+}
+GET_ACCESS_KEY_NEVER_USED: dict[str, Any] = {
+    "UserName": "bob",
+    "AccessKeyLastUsed": {"Region": "N/A", "ServiceName": "N/A"},
+}
