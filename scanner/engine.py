@@ -15,8 +15,8 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 import structlog
 
@@ -31,6 +31,7 @@ from partner_nhi.registry import Registry
 from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
 from partner_nhi.rules.catalogue import evaluate
 from partner_nhi.rules.model import Hit, RuleInput, Undetermined
+from partner_nhi.shards import Shard
 from partner_nhi.store import Store
 
 log = structlog.get_logger(__name__)
@@ -51,6 +52,11 @@ class ScanRequest:
     connectors: Sequence[str]
     command: str = "scan"
     now: datetime | None = None  # for reproducible evaluation; defaults to the clock
+    # Keep every scope's identities and findings on the RunResult (tests, library use). The CLI
+    # does not: each scope's records are dropped once committed, and reports stream from the store.
+    keep_records: bool = True
+    run_id: str | None = None  # given by the scheduler so the shards of one run share it
+    shard: Shard | None = None  # scan only the scopes this shard owns
 
 
 @dataclass
@@ -63,15 +69,26 @@ class _Plan:
 
 
 def build_connectors(settings: Settings, names: Sequence[str]) -> list[Connector]:
-    """Instantiate (and so validate the settings of) every requested connector."""
-    return [load_connector(name)(settings.connectors.get(name)) for name in names]
+    """Instantiate (and so validate the settings of) every requested connector, then let each
+    know the others of the run."""
+    built = {name: load_connector(name)(settings.connectors.get(name)) for name in names}
+    for name, connector in built.items():
+        connector.alongside({other: peer for other, peer in built.items() if other != name})
+    return list(built.values())
 
 
 def run_scan(request: ScanRequest, store: Store | None, progress: Progress | None = None) -> RunResult:
     connectors = build_connectors(request.settings, request.connectors)
-    run = RunResult(id=str(uuid.uuid4()), command=request.command, started=datetime.now(UTC))
+    run = RunResult(
+        id=request.run_id or str(uuid.uuid4()),
+        command=request.command,
+        started=datetime.now(UTC),
+        shard=str(request.shard) if request.shard else None,
+    )
+    deadline = timedelta(minutes=request.settings.shard_deadline_minutes)
     if store is not None:
-        store.begin_run(run)
+        store.settle_runs(deadline)
+        store.begin_run(run, request.shard)
     stop = threading.Event()
     try:
         _scan(run, connectors, request, store, progress, stop)
@@ -83,13 +100,13 @@ def run_scan(request: ScanRequest, store: Store | None, progress: Progress | Non
         log.error("run.failed", run=run.id, error=run.error)
         if store is not None:
             try:
-                store.finish_run(run)
+                store.finish_run(run, request.shard, deadline)
             except Exception as store_error:  # the store itself is what broke: say so, keep the first error
                 log.error("run.not_recorded", run=run.id, error=str(store_error))
         raise
     run.finished = datetime.now(UTC)
     if store is not None:
-        store.finish_run(run)
+        store.finish_run(run, request.shard, deadline)
     log.info("run.finished", run=run.id, status=run.status, findings=len(run.findings))
     return run
 
@@ -102,7 +119,7 @@ def _scan(
     progress: Progress | None,
     stop: threading.Event,
 ) -> None:
-    plan = _plan(connectors, run)
+    plan = _plan(connectors, run, request.shard)
     now = request.now or run.started
     attributor = Attributor(request.registry)
     retry = RetryPolicy(**request.settings.retry.model_dump())
@@ -114,7 +131,7 @@ def _scan(
             decision = store.commit_scope(run.id, scope, judged, findings, undetermined)
         else:
             decision = reconcile_scope(run.id, scope.complete_units(), judged, findings, undetermined, {}, {}, {})
-        _add(run, scope, judged, undetermined, decision)
+        _add(run, scope, judged, undetermined, decision, request.keep_records)
 
     for failure in plan.discovery_failures:
         fold(failure)
@@ -136,13 +153,14 @@ def _scan(
     if store is not None:
         scanned = {scope.key for scope in run.scopes}
         names = [connector.name for connector in connectors]
-        for scope, decision in store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons):
-            _add(run, scope, [], {}, decision)
+        carried = store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons, request.shard)
+        for scope, decision in carried:
+            _add(run, scope, [], {}, decision, request.keep_records)
     run.scopes.sort(key=lambda s: (s.connector, s.scope.id))
 
 
-def _plan(connectors: list[Connector], run: RunResult) -> _Plan:
-    """Configured scopes first, then discovered ones; each scope once."""
+def _plan(connectors: list[Connector], run: RunResult, shard: Shard | None) -> _Plan:
+    """Configured scopes first, then discovered ones; each scope once; only this shard's."""
     plan = _Plan()
     for connector in connectors:
         configured = list(connector.scopes())
@@ -153,7 +171,8 @@ def _plan(connectors: list[Connector], run: RunResult) -> _Plan:
             kind = connector.classify(exc)
             error = f"{type(exc).__name__}: {exc}"[:500]
             outcome = UnitOutcome(DISCOVERY, UnitStatus.FAILED, error, kind)
-            plan.discovery_failures.append(ScopeResult(connector.name, Scope(connector.name, "*"), [outcome], []))
+            where = "*" if shard is None else f"*/{shard.index}"  # each shard records its own failure
+            plan.discovery_failures.append(ScopeResult(connector.name, Scope(connector.name, where), [outcome], []))
             plan.unscanned_reasons[connector.name] = f"not scanned: {connector.name} scope discovery failed: {error}"
             log.error("scope.discovery_failed", connector=connector.name, error=error)
         chosen: dict[str, Scope] = {}
@@ -165,7 +184,8 @@ def _plan(connectors: list[Connector], run: RunResult) -> _Plan:
             chosen[scope.id] = scope
         for scope in discovered:  # a configured scope's own settings (its role, say) win
             chosen.setdefault(scope.id, scope)
-        plan.work.extend((connector, scope) for scope in chosen.values())
+        owned = [scope for scope in chosen.values() if shard is None or shard.owns(connector.name, scope.id)]
+        plan.work.extend((connector, scope) for scope in owned)
     return plan
 
 
@@ -193,6 +213,7 @@ def _scan_scope(connector: Connector, scope: Scope, retry: RetryPolicy, stop: th
             continue
         kept.append(identity)
     return ScopeResult(
+        identity_count=len(kept),
         connector=connector.name,
         scope=scope,
         units=recorder.outcomes(),
@@ -270,8 +291,13 @@ def _add(
     judged: list[JudgedIdentity],
     undetermined: dict[str, str],
     decision: ScopeDecision,
+    keep_records: bool,
 ) -> None:
-    run.scopes.append(scope)
-    run.identities.extend(judged)
-    run.undetermined.update(undetermined)
-    run.findings.extend(decision.findings)
+    """Fold a committed scope into the run: its summary always, its records only when kept."""
+    run.tally.update((finding.status, finding.severity) for finding in decision.findings)
+    identities = scope.identities if keep_records else []
+    run.scopes.append(replace(scope, identities=identities, superseded_by=decision.superseded_by))
+    if keep_records:
+        run.identities.extend(judged)
+        run.undetermined.update(undetermined)
+        run.findings.extend(decision.findings)

@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line imports this module: keep pydantic out of its start-up
+    from pydantic import ValidationError
 
 
 class PartnerNhiError(Exception):

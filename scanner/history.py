@@ -61,6 +61,7 @@ class ScopeDecision:
     gone: list[str] = field(default_factory=list)  # identity ids a complete listing no longer has
     identities: list[JudgedIdentity] = field(default_factory=list)  # seen: to insert or update
     advances: bool = True  # this observation becomes the scope's latest
+    superseded_by: str | None = None  # a run that had observed the scope later committed first
 
 
 def reconcile_scope(
@@ -113,11 +114,29 @@ def reconcile_scope(
     return ScopeDecision(findings=shown, inserted=inserted, gone=gone, identities=judged)
 
 
-def carry_scope(stored_findings: Mapping[str, StoredFinding], reason: str) -> ScopeDecision:
+def carry_scope(
+    stored_findings: Mapping[str, StoredFinding], reason: str, superseded_by: str | None = None
+) -> ScopeDecision:
     """A scope whose observations may not change history (not scanned, or older than what is
     stored): its open findings appear as carried, with the reason; nothing is resolved."""
     carried = [_carried(row, reason) for row in stored_findings.values() if row.status == "open"]
-    return ScopeDecision(findings=carried, advances=False)
+    return ScopeDecision(findings=carried, advances=False, superseded_by=superseded_by)
+
+
+def retire_scope(
+    stored_findings: Mapping[str, StoredFinding], stored_identities: Mapping[str, StoredIdentity], note: str
+) -> ScopeDecision:
+    """A scope an operator removed on purpose: its open findings resolve with ``note`` as the
+    evidence, its identities are gone. No listing says so: the operator's record does."""
+    resolved = [
+        _from_row(row, status="resolved").model_copy(
+            update={"evidence": {**row.record["evidence"], "resolved_by": note}}
+        )
+        for row in stored_findings.values()
+        if row.status == "open"
+    ]
+    gone = [identity.identity_id for identity in stored_identities.values() if not identity.gone]
+    return ScopeDecision(findings=resolved, gone=gone)
 
 
 def _not_complete(units: list[str], complete_units: set[str], incomplete: Mapping[str, str]) -> str:

@@ -5,6 +5,7 @@ The outputs (table, json, csv, ocsf) and the store read these.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from partner_nhi.attribution import Attribution
 from partner_nhi.connector import Scope, UnitStatus
 from partner_nhi.coverage import UnitOutcome
 from partner_nhi.records import Identity
-from partner_nhi.rules.model import Severity
+from partner_nhi.severity import Severity
 
 
 @dataclass
@@ -27,6 +28,7 @@ class ScopeResult:
     api_calls: int = 0
     api_calls_by_operation: dict[str, int] = field(default_factory=dict)
     error: str | None = None  # the scope as a whole (e.g. AssumeRole refused)
+    identity_count: int = 0  # kept after the identities themselves are dropped from memory
     observed_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # when its listing began
     not_scanned: str | None = None  # why this run did not scan it (its findings are carried)
     superseded_by: str | None = None  # a run that observed this scope later committed first
@@ -103,10 +105,18 @@ class RunResult:
     undetermined: dict[str, str] = field(default_factory=dict)  # finding id -> why evidence is missing
     error: str | None = None  # the run itself broke (an internal error, interrupted): it failed
     warnings: list[str] = field(default_factory=list)  # e.g. a scope configured twice (scanned once)
+    shard: str | None = None  # "K/N" when this is one shard's part of a run
+    tally: Counter[tuple[str, Severity]] = field(default_factory=Counter)  # findings by (status, severity)
+
+    def holds_current_at_or_above(self, severity: Severity) -> bool:
+        """A finding not resolved at or above ``severity`` (for ``--fail-on``)."""
+        return any(status != "resolved" and found.rank >= severity.rank for status, found in self.tally)
 
     @property
     def status(self) -> str:
         scanned = [s.status for s in self.scopes if s.not_scanned is None]
+        if self.shard is not None and not self.scopes and self.error is None:
+            return "complete"  # a shard whose partition holds no scope has nothing to miss
         if self.error is not None or not scanned or all(s is UnitStatus.FAILED for s in scanned):
             return "failed"
         if len(scanned) == len(self.scopes) and all(s is UnitStatus.COMPLETE for s in scanned):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from helpers.databases import database_url, postgres_server, postgres_url
+from helpers.databases import database_url, new_postgres_database, postgres_server, postgres_url
 
-__all__ = ["database_url", "postgres_server", "postgres_url"]  # fixtures every test may use
+__all__ = ["database_url", "new_postgres_database", "postgres_server", "postgres_url"]  # fixtures every test may use
 
 # Set before any SDK is imported: a real credential chain must never be found.
 _DUMMY_ENV = {

@@ -13,7 +13,7 @@ from typing import Any
 
 from partner_nhi.connectors.aws.credential_report import ReportRow
 from partner_nhi.connectors.aws.credentials import console_password, timestamp
-from partner_nhi.connectors.aws.trust import policy_document, trusted_parties
+from partner_nhi.connectors.aws.trust import federations, policy_document, trusted_parties
 from partner_nhi.connectors.aws.unit_names import UNIT_PRINCIPALS
 from partner_nhi.connectors.aws.users import UserCredentials
 from partner_nhi.contract import Credential, Identity, LastUse, MalformedRecord
@@ -172,6 +172,7 @@ def role_identity(
         permissions=tuple(permissions),
         tags=_tags(role.get("Tags")),
         affiliations=tuple(trusted_parties(trust, account, internal_accounts)),
+        credentials=tuple(federations(trust)),
         details={"path": path, "trust_policy": trust, **attachments(role)},
     )
 

@@ -2,7 +2,8 @@
 
 Parties: AWS accounts (external unless the customer's), deleted principals, AWS services,
 OIDC issuers (with the subjects their conditions admit, as ``oidc-subject`` evidence) and
-SAML providers.
+SAML providers. Each web-identity federation is also a federated credential of the role,
+marked ``admits_many`` when it admits more than one workload.
 
 Only ``Allow`` statements that allow an assume action count. Conditions are read as IAM
 evaluates them (IAM User Guide, "Condition operators"): a key absent from the request makes
@@ -23,7 +24,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import unquote
 
-from partner_nhi.contract import Affiliation, MalformedRecord
+from partner_nhi.connectors.aws.unit_names import UNIT_PRINCIPALS
+from partner_nhi.contract import Affiliation, Credential, CredentialKind, LastUse, MalformedRecord
 
 _ACCOUNT_IN_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):")
 # IAM saves a principal's ARN as its unique id; once the principal is deleted the policy shows
@@ -49,7 +51,6 @@ CALLER_KEYS = (
 EXTERNAL_ID_KEY = "sts:externalid"
 NO_EXTERNAL_ID = "no-external-id"  # Affiliation.gap values, as the core names them
 ANYONE = "anyone"
-ANY_SUBJECT = "any-subject"
 # Public identity providers named without an IAM provider ARN: their app id binds the trust to one
 # application (IAM User Guide, "Creating a role for web identity or OpenID Connect federation").
 WEB_IDENTITY_APP_KEYS = {
@@ -158,17 +159,18 @@ def wildcard_gap(conditions: list[Requirement]) -> str | None:
     )
 
 
-def subject_gap(issuer: str, conditions: list[Requirement]) -> str | None:
-    """Why an OIDC trust admits any subject of its issuer (None when its ``sub`` is pinned)."""
+def subject_breadth(issuer: str, conditions: list[Requirement]) -> str | None:
+    """What an OIDC trust admits beyond one workload, and why (None when its ``sub`` is pinned)."""
     key = f"{issuer.lower()}:sub"
     binding = bound(conditions, key)
     if any(all(pins_owner(value, issuer) for value in c.values) for c in binding):
         return None
     if not binding:
         unbound = "; ".join(c.describe() for c in conditions if c.key == key)
-        return f"the {issuer}:sub condition does not bind: {unbound}" if unbound else f"no {issuer}:sub condition"
+        why = f"the {issuer}:sub condition does not bind: {unbound}" if unbound else f"no {issuer}:sub condition"
+        return f"any subject {issuer} issues a token for ({why})"
     loose = ", ".join(value for c in binding for value in c.values if not pins_owner(value, issuer))
-    return f"{issuer}:sub admits any repository, organisation or namespace: {loose}"
+    return f"any repository, organisation or namespace ({issuer}:sub {loose})"
 
 
 def pins_owner(subject: str, issuer: str) -> bool:
@@ -183,12 +185,49 @@ def pins_owner(subject: str, issuer: str) -> bool:
     return re.match(r"^[^:]+:[^:/]+[:/]", literal) is not None
 
 
-def web_identity_gap(provider: str, conditions: list[Requirement]) -> str | None:
-    """Why a public identity provider's trust admits any of its users (None when bound to an app)."""
+def web_identity_breadth(provider: str, conditions: list[Requirement]) -> str | None:
+    """What a public identity provider's trust admits (None when it is bound to one app)."""
     key = f"{provider}:{WEB_IDENTITY_APP_KEYS[provider]}"
     if any(not c.admits_anything() for c in bound(conditions, key)):
         return None
-    return f"no {key} condition: any {provider} user"
+    return f"any {provider} user of any application (no {key} condition)"
+
+
+def federations(document: dict[str, Any]) -> list[Credential]:
+    """Each web-identity federation a role trusts (an OIDC provider, or a public provider named
+    without one), as a federated credential: the issuer and the subjects its conditions admit,
+    and, when it admits more than one workload, what and why (``admits_many``). A federation
+    broad in any statement is broad. SAML federations are left to the trust's affiliations."""
+    found: dict[str, Credential] = {}
+    for statement in as_list(document.get("Statement")):
+        if not isinstance(statement, dict) or not allows_assume(statement):
+            continue
+        principal = statement.get("Principal")
+        if not isinstance(principal, dict):
+            continue
+        conditions = requirements(statement)
+        for value in as_list(principal.get("Federated")):
+            provider = str(value)
+            if ":saml-provider/" in provider:
+                continue
+            issuer = provider.split(":oidc-provider/")[-1]
+            if issuer.lower() in WEB_IDENTITY_APP_KEYS:
+                breadth = web_identity_breadth(issuer.lower(), conditions)
+            else:
+                breadth = subject_breadth(issuer, conditions)
+            subjects = [v for c in bound(conditions, f"{issuer.lower()}:sub") for v in c.values]
+            federation = Credential(
+                id=provider,
+                kind=CredentialKind.FEDERATED,
+                display=f"{issuer} sub {', '.join(subjects)}" if subjects else issuer,
+                last_used=LastUse.unknown("AWS records a role's last use, not each trust's"),
+                admits_many=breadth,
+                source=UNIT_PRINCIPALS,
+            )
+            known = found.get(provider)
+            if known is None or (known.admits_many is None and breadth is not None):
+                found[provider] = federation
+    return list(found.values())
 
 
 def allows_assume(statement: Mapping[str, Any]) -> bool:
@@ -261,10 +300,6 @@ def _judged(party: Affiliation, conditions: list[Requirement]) -> Affiliation:
         gap, detail = ANYONE, wildcard_gap(conditions)
     elif party.kind == "aws-account" and party.external:
         gap, detail = NO_EXTERNAL_ID, external_id_gap(conditions)
-    elif party.kind == "oidc" and party.value.lower() in WEB_IDENTITY_APP_KEYS:
-        gap, detail = ANY_SUBJECT, web_identity_gap(party.value.lower(), conditions)
-    elif party.kind == "oidc":
-        gap, detail = ANY_SUBJECT, subject_gap(party.value, conditions)
     else:
         return party
     if detail is None:

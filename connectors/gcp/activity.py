@@ -5,7 +5,9 @@ One paged query per activity type and project covers every account or key of
 the project: no call per identity. Unknown is not never: when the query did
 not complete (API disabled, no permission) last use is ``unknown``; when it
 completed and has no record for a key, the key has no authentication in
-Policy Analyzer's history and last use is ``never``.
+Policy Analyzer's history and last use is ``never``. A record that cannot be read
+(a bad time, no resource name) costs that record: the resources it names are
+``unknown``, never ``never``, and its unit is partial.
 """
 
 from __future__ import annotations
@@ -17,11 +19,9 @@ from typing import Any
 
 from partner_nhi.connectors.gcp.clients import GcpClients
 from partner_nhi.connectors.gcp.errors import api_error
-from partner_nhi.connectors.gcp.payload import parse_time
-from partner_nhi.contract import LastUse
+from partner_nhi.connectors.gcp.payload import require_time
+from partner_nhi.contract import LastUse, MalformedRecord, Units
 
-KEY_UNIT = "key-last-authentication"
-ACCOUNT_UNIT = "account-last-authentication"
 KEY_ACTIVITY = "serviceAccountKeyLastAuthentication"
 ACCOUNT_ACTIVITY = "serviceAccountLastAuthentication"
 PAGE_SIZE = 1000  # the API's maximum
@@ -50,37 +50,67 @@ def query_activities(clients: GcpClients, project: str, activity_type: str) -> l
 
 @dataclass(frozen=True)
 class LastAuthentication:
-    """Last authentication time by resource name (key id, SA email or unique id);
-    ``seen`` is None when the query did not complete."""
+    """Last authentication time by resource name (key id, SA email or unique id).
+
+    ``seen`` is None when the query did not complete. ``unreadable``: names whose
+    record was rejected; ``unattributed``: a rejected record named nothing, so any
+    resource without a date might be the one it was about."""
 
     seen: Mapping[str, datetime] | None
     unit: str
+    unreadable: frozenset[str] = frozenset()
+    unattributed: bool = False
 
     @classmethod
-    def from_activities(cls, activities: Iterable[dict[str, Any]] | None, unit: str) -> LastAuthentication:
+    def from_activities(
+        cls, activities: Iterable[dict[str, Any]] | None, unit: str, units: Units
+    ) -> LastAuthentication:
+        """Each activity record through the engine's transform."""
         if activities is None:
             return cls(None, unit)
+        unreadable: set[str] = set()
+        unattributed = False
+
+        def read(activity: dict[str, Any]) -> tuple[set[str], datetime]:
+            nonlocal unattributed
+            try:
+                names = _names(activity)
+            except Exception:
+                unattributed = True
+                raise
+            try:
+                return names, require_time(activity, "activity.lastAuthenticatedTime")
+            except MalformedRecord:
+                unreadable.update(names)
+                raise
+
         seen: dict[str, datetime] = {}
-        for activity in activities:
-            when = parse_time(activity.get("activity", {}).get("lastAuthenticatedTime"))
-            if when is None:
-                continue
-            for name in _names(activity):
+        for names, when in units.transform(unit, activities, read, _label):
+            for name in names:
                 seen[name] = max(when, seen.get(name, when))
-        return cls(seen, unit)
+        return cls(seen, unit, frozenset(unreadable), unattributed)
 
     def of(self, *names: str) -> LastUse:
         """The last use of the resource known by any of ``names``."""
         if self.seen is None:
             return LastUse.unknown(f"Policy Analyzer not available: see coverage unit {self.unit}")
-        dates = [self.seen[n.lower()] for n in names if n.lower() in self.seen]
+        wanted = {n.lower() for n in names}
+        if wanted & self.unreadable:
+            return LastUse.unknown(f"its Policy Analyzer record could not be read: see coverage unit {self.unit}")
+        dates = [self.seen[n] for n in wanted if n in self.seen]
         if dates:
             return LastUse.used(max(dates), detail="Policy Analyzer (day of last authentication)")
+        if self.unattributed:
+            return LastUse.unknown(f"a Policy Analyzer record naming no resource was rejected: see {self.unit}")
         return LastUse(state="never", detail="no authentication in Policy Analyzer's history")
 
 
+def _label(activity: dict[str, Any]) -> str:
+    return str(activity["fullResourceName"])
+
+
 def _names(activity: dict[str, Any]) -> set[str]:
-    """Every name an activity record identifies its account or key by."""
+    """Every name an activity record identifies its account or key by; at least one."""
     inner = activity.get("activity", {})
     subject = inner.get("serviceAccountKey") or inner.get("serviceAccount") or {}
     names = {
@@ -88,7 +118,10 @@ def _names(activity: dict[str, Any]) -> set[str]:
         _last_segment(subject.get("fullResourceName")),
         subject.get("serviceAccountId") if "serviceAccount" in inner else None,
     }
-    return {n.lower() for n in names if n}
+    found = {n.lower() for n in names if n}
+    if not found:
+        raise MalformedRecord("fullResourceName", "missing: the record names no account or key")
+    return found
 
 
 def _last_segment(resource: str | None) -> str | None:

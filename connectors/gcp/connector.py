@@ -1,12 +1,20 @@
-"""The GCP connector: one scope per project, five coverage units per scope.
+"""The GCP connector: one scope per project, five coverage units per scope (six with
+``parent``: the listing of the organisation's projects, which tells whether another
+project's service account bound here is the customer's).
 
 Calls per project: ListServiceAccounts (one per 100 accounts), one
 ListServiceAccountKeys per account (the API has no bulk form), one
-getIamPolicy, and one paged Policy Analyzer query per activity type.
+getIamPolicy, and one paged Policy Analyzer query per activity type. Discovery
+under ``parent`` runs once per run, shared by every project.
+
+Every raw record becomes a core record through the engine's ``units.transform``:
+a malformed account, key, binding, member or activity record costs that record and
+makes its unit partial, with an error naming the record and the field.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -17,8 +25,16 @@ from partner_nhi.connectors.gcp import activity, iam_policy, keys, service_accou
 from partner_nhi.connectors.gcp.activity import LastAuthentication
 from partner_nhi.connectors.gcp.clients import GcpClients, open_clients
 from partner_nhi.connectors.gcp.context import ProjectContext
+from partner_nhi.connectors.gcp.coverage import (
+    ACCOUNT_LAST_AUTHENTICATION,
+    IAM_POLICY,
+    KEY_LAST_AUTHENTICATION,
+    KEYS,
+    PARENT_PROJECTS,
+    SERVICE_ACCOUNTS,
+)
 from partner_nhi.connectors.gcp.discovery import discover_projects
-from partner_nhi.connectors.gcp.errors import classify
+from partner_nhi.connectors.gcp.errors import DiscoveryFailed, classify
 from partner_nhi.connectors.gcp.settings import GcpSettings
 from partner_nhi.contract import CallCounter, Connector, ErrorKind, Identity, Scope, Units
 
@@ -43,18 +59,25 @@ class GcpConnector(Connector):
     name: ClassVar[str] = "gcp"
     settings_model: ClassVar[type[GcpSettings]] = GcpSettings
     resource_types: ClassVar[tuple[str, ...]] = (
-        service_accounts.UNIT,
-        keys.UNIT,
-        iam_policy.UNIT,
-        activity.KEY_UNIT,
-        activity.ACCOUNT_UNIT,
+        SERVICE_ACCOUNTS,
+        KEYS,
+        IAM_POLICY,
+        KEY_LAST_AUTHENTICATION,
+        ACCOUNT_LAST_AUTHENTICATION,
+        PARENT_PROJECTS,
     )
-    enrichment_units = frozenset({activity.KEY_UNIT, activity.ACCOUNT_UNIT})
+    enrichment_units = frozenset({KEY_LAST_AUTHENTICATION, ACCOUNT_LAST_AUTHENTICATION})
     settings: GcpSettings
 
     def __init__(self, settings: Mapping[str, Any] | None) -> None:
         super().__init__(settings)
-        self._projects: list[str] = list(dict.fromkeys(self.settings.projects))
+        self._lock = threading.Lock()
+        self._parent_listing: list[str] | Exception | None = None  # listed once per run
+
+    def unit_names(self, scope: Scope) -> tuple[str, ...]:
+        if self.settings.parent:
+            return self.resource_types
+        return tuple(unit for unit in self.resource_types if unit != PARENT_PROJECTS)
 
     def scopes(self) -> list[Scope]:
         return [Scope(connector=self.name, id=project) for project in self.settings.projects]
@@ -63,15 +86,20 @@ class GcpConnector(Connector):
         """The projects under ``parent`` (an organisation or folder), when one is configured."""
         if not self.settings.parent:
             return []
-        with open_clients(self.settings, CallCounter()) as clients:
-            found = discover_projects(clients, self.settings.parent)
-        self._projects = list(dict.fromkeys([*self.settings.projects, *found]))
-        return [Scope(connector=self.name, id=project) for project in found]
+        listing = self._list_parent(self.settings.parent)
+        if isinstance(listing, Exception):
+            raise listing
+        return [Scope(connector=self.name, id=project) for project in listing]
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
+        discovered: frozenset[str] | None = frozenset()
+        parent = self.settings.parent
+        if parent:
+            listed = units.fetch(PARENT_PROJECTS, lambda: self._projects_under(parent))
+            discovered = None if listed is None else frozenset(listed)
         with open_clients(self.settings, calls) as clients:
             data = fetch_project(clients, scope.id, units)
-        return normalize_project(data, self._context(scope.id))
+        return normalize_project(data, self._context(scope.id, discovered), units)
 
     def classify(self, error: BaseException) -> ErrorKind:
         return classify(error)
@@ -82,32 +110,54 @@ class GcpConnector(Connector):
 
         return demo.running_demo()
 
-    def _context(self, project: str) -> ProjectContext:
+    def _list_parent(self, parent: str) -> list[str] | Exception:
+        """The projects under ``parent``, or why they could not be listed: once per run,
+        shared by discovery and every project's scan."""
+        with self._lock:
+            if self._parent_listing is None:
+                try:
+                    with open_clients(self.settings, CallCounter()) as clients:
+                        self._parent_listing = discover_projects(clients, parent)
+                except Exception as exc:
+                    self._parent_listing = exc
+            return self._parent_listing
+
+    def _projects_under(self, parent: str) -> list[str]:
+        """For a project's own unit of that listing: a failed listing is recorded there too,
+        so members whose verdict needed it are carried, not judged on a guess."""
+        listing = self._list_parent(parent)
+        if isinstance(listing, Exception):
+            raise DiscoveryFailed(parent, listing)
+        return listing
+
+    def _context(self, project: str, discovered: frozenset[str] | None) -> ProjectContext:
         return ProjectContext(
             project=project,
-            internal_projects=frozenset([*self._projects, *self.settings.internal_projects]),
+            internal_projects=frozenset([*self.settings.projects, *self.settings.internal_projects]),
             organization_domains=frozenset(self.settings.organization_domains),
             now=datetime.now(UTC),
+            discovered_projects=discovered,
+            discovery_unit=PARENT_PROJECTS if self.settings.parent else None,
         )
 
 
 def fetch_project(clients: GcpClients, project: str, units: Units) -> ProjectData:
     """Run every unit of one project through the engine's ``units``."""
-    accounts = units.fetch(service_accounts.UNIT, lambda: service_accounts.list_service_accounts(clients, project))
-    policy = units.fetch(iam_policy.UNIT, lambda: iam_policy.get_iam_policy(clients, project))
+    accounts = units.fetch(SERVICE_ACCOUNTS, lambda: service_accounts.list_service_accounts(clients, project))
+    policy = units.fetch(IAM_POLICY, lambda: iam_policy.get_iam_policy(clients, project))
     if accounts is None:  # keys and last use of unknown accounts: not reached
         return ProjectData(None, {}, policy, None, None)
     account_keys = units.fetch_each(
-        keys.UNIT,
-        [a["email"] for a in accounts],
+        KEYS,
+        [account["email"] for account in accounts if "email" in account],  # one without: rejected when built
         lambda email: keys.list_keys(clients, project, email),
     )
     return ProjectData(
         accounts,
         account_keys,
         policy,
-        _activities(clients, project, units, activity.KEY_UNIT, activity.KEY_ACTIVITY),
-        _activities(clients, project, units, activity.ACCOUNT_UNIT, activity.ACCOUNT_ACTIVITY),
+        _activities(clients, project, units, KEY_LAST_AUTHENTICATION, activity.KEY_ACTIVITY),
+        _activities(clients, project, units, ACCOUNT_LAST_AUTHENTICATION, activity.ACCOUNT_ACTIVITY),
     )
 
 
@@ -118,23 +168,18 @@ def _activities(clients: GcpClients, project: str, units: Units, unit: str, kind
     return found
 
 
-def normalize_project(data: ProjectData, context: ProjectContext) -> list[Identity]:
-    """Pure: one project's payloads as identities."""
-    grants = iam_policy.grants_by_member(data.policy) if data.policy is not None else None
-    key_use = LastAuthentication.from_activities(data.key_activities, activity.KEY_UNIT)
-    account_use = LastAuthentication.from_activities(data.account_activities, activity.ACCOUNT_UNIT)
-    identities = [
-        service_accounts.normalize_service_account(
-            account,
-            data.keys.get(account["email"]),
-            None if grants is None else grants.get(f"serviceAccount:{account['email']}", []),
-            key_use,
-            account_use,
-            context,
-        )
-        for account in data.accounts or ()
-    ]
-    if data.policy is not None:
-        own = {a["email"].lower() for a in data.accounts or ()}
-        identities += iam_policy.member_identities(data.policy, context, own)
-    return identities
+def normalize_project(data: ProjectData, context: ProjectContext, units: Units) -> list[Identity]:
+    """One project's payloads as identities; I/O-free, each record through ``units.transform``."""
+    grants = None if data.policy is None else iam_policy.grants_by_member(data.policy, units)
+    key_use = LastAuthentication.from_activities(data.key_activities, KEY_LAST_AUTHENTICATION, units)
+    account_use = LastAuthentication.from_activities(data.account_activities, ACCOUNT_LAST_AUTHENTICATION, units)
+    accounts = service_accounts.build_service_accounts(
+        data.accounts or [], data.keys, grants, key_use, account_use, context, units
+    )
+    if grants is None:
+        return accounts
+    # the project's own accounts tell whether a member like N-compute@developer... is internal;
+    # unknown when the listing failed or rejected a record (it might be the one a member names)
+    listed_whole = data.accounts is not None and len(accounts) == len(data.accounts)
+    own = {identity.id for identity in accounts} if listed_whole else None
+    return accounts + iam_policy.member_identities(grants, context, own, units)

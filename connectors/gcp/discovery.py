@@ -1,8 +1,13 @@
 """Projects under an organisation or folder: the optional ``parent`` setting.
 
 Resource manager lists only direct children, so folders are walked
-breadth-first. Only ACTIVE projects are scanned (``list_projects`` leaves out
-projects pending deletion unless asked).
+breadth-first. Only ACTIVE projects are listed (``list_projects`` leaves out
+projects pending deletion unless ``show_deleted`` is set).
+
+A project record without its id cannot be scanned nor told apart, so it fails the
+discovery (naming the record and field) rather than dropping one project silently:
+the engine then still scans the configured projects and carries the findings of
+the discovered ones, with the reason.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from google.cloud.resourcemanager_v3 import ListFoldersRequest, ListProjectsRequest
 
 from partner_nhi.connectors.gcp.clients import GcpClients
+from partner_nhi.contract import MalformedRecord
 
 
 def discover_projects(clients: GcpClients, parent: str) -> list[str]:
@@ -21,9 +27,13 @@ def discover_projects(clients: GcpClients, parent: str) -> list[str]:
         for project in clients.projects.list_projects(
             request=ListProjectsRequest(parent=node), retry=clients.retry, timeout=clients.timeout
         ):
+            if not project.project_id:
+                raise MalformedRecord("projectId", f"missing in project record {project.name or '?'!r} under {node}")
             projects.append(project.project_id)
         for folder in clients.folders.list_folders(
             request=ListFoldersRequest(parent=node), retry=clients.retry, timeout=clients.timeout
         ):
+            if not folder.name:
+                raise MalformedRecord("name", f"missing in a folder record under {node}")
             pending.append(folder.name)
     return projects

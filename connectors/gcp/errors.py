@@ -14,7 +14,7 @@ import httpx
 from google.api_core import exceptions as api
 from google.auth import exceptions as auth
 
-from partner_nhi.contract import ErrorKind
+from partner_nhi.contract import ErrorKind, MalformedRecord
 
 QUOTA_REASONS = frozenset(
     {
@@ -59,9 +59,22 @@ def reasons(error: api.GoogleAPICallError) -> set[str]:
     return found
 
 
+class DiscoveryFailed(Exception):
+    """The projects under ``parent`` could not be listed in this run; raised in each
+    project's unit of that listing. The listing is not made again, so even a throttled
+    cause is not retried here."""
+
+    def __init__(self, parent: str, cause: Exception) -> None:
+        super().__init__(f"the projects under {parent} could not be listed: {type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
 def classify(error: BaseException) -> ErrorKind:
     """The taxonomy kind of an exception raised by the IAM, resource manager or
     Policy Analyzer clients (or by their transports and credentials)."""
+    if isinstance(error, DiscoveryFailed):
+        kind = classify(error.cause)
+        return ErrorKind.UNKNOWN if kind.retryable else kind
     if isinstance(error, api.RetryError) and error.cause is not None:
         return classify(error.cause)
     if isinstance(error, httpx.HTTPStatusError):
@@ -72,7 +85,7 @@ def classify(error: BaseException) -> ErrorKind:
         return ErrorKind.TRANSIENT
     if isinstance(error, auth.GoogleAuthError):
         return ErrorKind.AUTH
-    if isinstance(error, ValueError | KeyError | TypeError):
+    if isinstance(error, MalformedRecord | ValueError | KeyError | TypeError):
         return ErrorKind.INVALID  # a malformed payload
     return ErrorKind.UNKNOWN
 

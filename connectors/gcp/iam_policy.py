@@ -13,7 +13,7 @@ scanned project is reported by the service-accounts unit with these roles.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +21,12 @@ from google.iam.v1 import iam_policy_pb2, options_pb2
 
 from partner_nhi.connectors.gcp.clients import GcpClients
 from partner_nhi.connectors.gcp.context import ProjectContext
+from partner_nhi.connectors.gcp.coverage import IAM_POLICY, SERVICE_ACCOUNTS
 from partner_nhi.connectors.gcp.members import Member, account_id, home_project, is_service_agent, parse_member
 from partner_nhi.connectors.gcp.payload import as_json
 from partner_nhi.connectors.gcp.roles import is_privileged
-from partner_nhi.contract import Affiliation, Identity, LastUse
+from partner_nhi.contract import Affiliation, Identity, LastUse, Units
 
-UNIT = "iam-policy"
 POLICY_VERSION = 3  # conditional bindings come back as they are, not as ``_withcond_`` roles
 
 
@@ -49,15 +49,23 @@ def get_iam_policy(clients: GcpClients, project: str) -> dict[str, Any]:
     return as_json(policy)
 
 
-def grants_by_member(policy: dict[str, Any]) -> dict[str, list[Grant]]:
-    """Member string (as in the policy) -> the roles bound to it."""
+def grants_by_member(policy: dict[str, Any], units: Units) -> dict[str, list[Grant]]:
+    """Member string (as in the policy) -> the roles bound to it. Each binding goes through
+    the engine's transform: one that cannot be read (no role) costs that binding."""
     grants: dict[str, list[Grant]] = defaultdict(list)
-    for binding in policy.get("bindings", []):
-        condition = binding.get("condition") or {}
-        label = condition.get("title") or condition.get("expression")
-        for member in binding.get("members", []):
-            grants[member].append(Grant(binding["role"], label))
+    for grant, members in units.transform(IAM_POLICY, policy.get("bindings", []), _read_binding, _binding_label):
+        for member in members:
+            grants[member].append(grant)
     return dict(grants)
+
+
+def _read_binding(binding: dict[str, Any]) -> tuple[Grant, list[str]]:
+    condition = binding.get("condition") or {}
+    return Grant(binding["role"], condition.get("title") or condition.get("expression")), binding.get("members", [])
+
+
+def _binding_label(binding: dict[str, Any]) -> str:
+    return f"binding of {binding.get('role') or 'no role'} to {', '.join(binding.get('members', []))}"
 
 
 def role_summary(grants: Sequence[Grant]) -> tuple[tuple[str, ...], bool, list[str]]:
@@ -67,26 +75,38 @@ def role_summary(grants: Sequence[Grant]) -> tuple[tuple[str, ...], bool, list[s
     return roles, any(is_privileged(r) for r in roles), conditional
 
 
-def member_identities(policy: dict[str, Any], context: ProjectContext, own_accounts: Collection[str]) -> list[Identity]:
-    """The policy's members outside the organisation (see module docstring).
+def member_identities(
+    grants: Mapping[str, Sequence[Grant]],
+    context: ProjectContext,
+    own_accounts: Collection[str] | None,
+    units: Units,
+) -> list[Identity]:
+    """The policy's members outside the organisation (see module docstring), each through
+    the engine's transform.
 
-    ``own_accounts``: emails of the scanned project's service accounts, so its
-    default compute account (``N-compute@developer...``) is known as internal.
+    ``own_accounts``: emails of the scanned project's service accounts, so its default
+    compute account (``N-compute@developer...``) is known as internal; None when that
+    listing failed (such a member is then left out: its history is carried, because it
+    relied on that listing).
     """
-    identities = []
-    for raw, grants in grants_by_member(policy).items():
-        identity = member_identity(parse_member(raw), grants, context, own_accounts)
-        if identity is not None:
-            identities.append(identity)
-    return identities
+
+    def build(item: tuple[str, Sequence[Grant]]) -> Identity | None:
+        return member_identity(parse_member(item[0]), item[1], context, own_accounts)
+
+    built = units.transform(IAM_POLICY, list(grants.items()), build, lambda item: item[0])
+    return [identity for identity in built if identity is not None]
 
 
 def member_identity(
-    member: Member, grants: Sequence[Grant], context: ProjectContext, own_accounts: Collection[str]
+    member: Member, grants: Sequence[Grant], context: ProjectContext, own_accounts: Collection[str] | None
 ) -> Identity | None:
-    """One member as an identity, or None when it is inside the organisation."""
+    """One member as an identity; None when it is inside the organisation, or when the
+    listing that would tell failed."""
     agent = member.type == "serviceAccount" and is_service_agent(member.value)
-    affiliation = None if agent else _affiliation(member, context, own_accounts)
+    party = None if agent else _party(member, context, own_accounts)
+    if party is None and not agent:
+        return None
+    affiliation, relied_on = party or (None, ())
     if affiliation is not None and not affiliation.external and not member.deleted:
         return None
     roles, privileged, conditional = role_summary(grants)
@@ -106,7 +126,8 @@ def member_identity(
         kind="gcp-service-agent" if agent else kind,
         scope=context.project,
         name=account_id(member.value) if member.type == "serviceAccount" else member.value,
-        source=UNIT,
+        source=IAM_POLICY,
+        also_from=relied_on,
         aliases=(member.email,) if member.email else (),
         last_used=LastUse.unknown("not exposed for members of an IAM policy"),
         enabled=True,  # bound: the roles are granted
@@ -118,19 +139,25 @@ def member_identity(
     )
 
 
-def _affiliation(member: Member, context: ProjectContext, own_accounts: Collection[str]) -> Affiliation:
-    """The party a member belongs to, and whether that party is outside the customer."""
+def _party(
+    member: Member, context: ProjectContext, own_accounts: Collection[str] | None
+) -> tuple[Affiliation, tuple[str, ...]] | None:
+    """The party a member belongs to, whether it is outside the customer, and the units
+    (besides the policy) that verdict came from; None when a listing it needs failed."""
     if member.type == "serviceAccount":
         project = home_project(member.value)
-        if project is None:  # e.g. N-compute@developer.gserviceaccount.com
-            internal = member.value in own_accounts
-            return Affiliation(kind="gcp-service-account", value=member.value, external=not internal)
-        return Affiliation(kind="gcp-project", value=project, external=not context.is_internal_project(project))
+        if project is None:  # e.g. N-compute@developer.gserviceaccount.com: the project's own?
+            if own_accounts is None:
+                return None
+            external = member.value not in own_accounts
+            return Affiliation(kind="gcp-service-account", value=member.value, external=external), (SERVICE_ACCOUNTS,)
+        internal = context.is_internal_project(project)
+        if internal is None:
+            return None
+        affiliation = Affiliation(kind="gcp-project", value=project, external=not internal)
+        return affiliation, context.units_telling(project)
     if member.domain is not None and member.type in ("user", "group", "domain"):
-        return Affiliation(
-            kind="gcp-domain",
-            value=member.domain,
-            external=not context.is_internal_domain(member.domain),
-        )
+        external = not context.is_internal_domain(member.domain)
+        return Affiliation(kind="gcp-domain", value=member.domain, external=external), ()
     kinds = {"public": "gcp-public", "principal": "gcp-principal"}
-    return Affiliation(kind=kinds.get(member.type, "gcp-member"), value=member.value, external=True)
+    return Affiliation(kind=kinds.get(member.type, "gcp-member"), value=member.value, external=True), ()

@@ -6,21 +6,20 @@ The IAM API exposes no creation time and no labels for a service account:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from google.cloud.iam_admin_v1 import ListServiceAccountsRequest
 
+from partner_nhi.connectors.gcp import keys
 from partner_nhi.connectors.gcp.activity import LastAuthentication
 from partner_nhi.connectors.gcp.clients import GcpClients
 from partner_nhi.connectors.gcp.context import ProjectContext
+from partner_nhi.connectors.gcp.coverage import IAM_POLICY, SERVICE_ACCOUNTS
 from partner_nhi.connectors.gcp.iam_policy import Grant, role_summary
-from partner_nhi.connectors.gcp.keys import is_user_managed, normalize_key
 from partner_nhi.connectors.gcp.members import account_id, home_project
 from partner_nhi.connectors.gcp.payload import as_json
-from partner_nhi.contract import Affiliation, Identity, LastUse
-
-UNIT = "service-accounts"
+from partner_nhi.contract import Affiliation, Credential, Identity, LastUse, Units
 
 
 def list_service_accounts(clients: GcpClients, project: str) -> list[dict[str, Any]]:
@@ -33,33 +32,61 @@ def list_service_accounts(clients: GcpClients, project: str) -> list[dict[str, A
     return [as_json(account) for account in pager]
 
 
-def normalize_service_account(
-    account: dict[str, Any],
-    keys: Sequence[dict[str, Any]] | None,
-    grants: Sequence[Grant] | None,
+def label(account: dict[str, Any]) -> str:
+    """How an error names an account record: its resource name (its email may be what is missing)."""
+    return str(account.get("email") or account["name"])
+
+
+def build_service_accounts(
+    accounts: Sequence[dict[str, Any]],
+    keys_by_email: Mapping[str, Sequence[dict[str, Any]]],
+    grants: Mapping[str, Sequence[Grant]] | None,
     key_use: LastAuthentication,
     account_use: LastAuthentication,
     context: ProjectContext,
+    units: Units,
+) -> list[Identity]:
+    """Each account (and each of its keys) through the engine's transform. An account
+    missing from ``keys_by_email`` had its key listing fail; ``grants`` is None when the
+    IAM policy was not read."""
+
+    def build(account: dict[str, Any]) -> Identity:
+        email = account["email"]
+        enabled = not account.get("disabled", False)
+        listed = keys_by_email.get(email)
+        credentials = None if listed is None else keys.build_keys(listed, enabled, key_use, context.now, units)
+        held = None if grants is None else grants.get(f"serviceAccount:{email}", ())
+        return normalize_service_account(account, credentials, held, account_use, context)
+
+    return units.transform(SERVICE_ACCOUNTS, accounts, build, label)
+
+
+def normalize_service_account(
+    account: dict[str, Any],
+    credentials: Sequence[Credential] | None,
+    grants: Sequence[Grant] | None,
+    account_use: LastAuthentication,
+    context: ProjectContext,
 ) -> Identity:
-    """One service account. ``keys`` / ``grants`` are None when their listing failed
-    (the coverage unit says so): the identity then says its keys/roles are unknown."""
+    """One service account. ``credentials`` / ``grants`` are None when their listing failed
+    (the coverage unit says so): the identity then says its keys/roles are unknown.
+
+    Its roles come from the IAM policy, so that unit is among the units the identity relies
+    on. Its keys' unit is not: every finding that judged a key records the key's own unit.
+    Nor is Policy Analyzer (an enrichment unit): when it did not deliver, last use is
+    ``unknown`` and the usage rules neither fire nor resolve."""
     email = account["email"].lower()
-    enabled = not account.get("disabled", False)
     unique_id = account.get("uniqueId", "")
-    credentials = tuple(
-        normalize_key(key, enabled, key_use.of(key["name"].rsplit("/", 1)[-1]), context.now)
-        for key in keys or ()
-        if is_user_managed(key)
-    )
     account_last = account_use.of(email, unique_id) if unique_id else account_use.of(email)
     home = home_project(email) or account.get("projectId") or context.project
+    outside = context.is_internal_project(home) is False  # always its own project, in practice
     details: dict[str, Any] = {
         "display_name": account.get("displayName"),
         "description": account.get("description"),
         "unique_id": unique_id or None,
         "oauth2_client_id": account.get("oauth2ClientId"),
     }
-    if keys is None:
+    if credentials is None:
         details["keys"] = "unknown: listing failed"
     permissions: tuple[str, ...] = ()
     privileged = False
@@ -75,13 +102,14 @@ def normalize_service_account(
         kind="gcp-service-account",
         scope=context.project,
         name=account_id(email),
-        source=UNIT,
+        source=SERVICE_ACCOUNTS,
+        also_from=(IAM_POLICY,),
         aliases=(unique_id,) if unique_id else (),
-        last_used=LastUse.latest(account_last, *(c.last_used for c in credentials)),
-        enabled=enabled,
+        last_used=LastUse.latest(account_last, *(c.last_used for c in credentials or ())),
+        enabled=not account.get("disabled", False),
         privileged=privileged,
         permissions=permissions,
-        affiliations=(Affiliation(kind="gcp-project", value=home, external=not context.is_internal_project(home)),),
-        credentials=credentials,
+        affiliations=(Affiliation(kind="gcp-project", value=home, external=outside),),
+        credentials=tuple(credentials or ()),
         details={k: v for k, v in details.items() if v is not None},
     )

@@ -5,9 +5,12 @@ Exit codes (documented in the README), decided in one place (:mod:`partner_nhi.c
 ``--fail-on`` (``sweep``: something the partner holds is still active); 2 bad input
 (config, registry, arguments); 3 the scan was partial or failed, or partner-nhi itself
 broke; 130 interrupted. When several apply, the highest wins.
+
+Command modules import the engine, store, SDKs and outputs inside the commands that use
+them, so ``partner-nhi --help`` loads only typer and rich (a test holds this).
 """
 
-from partner_nhi.cli import history, registry, scan  # noqa: F401 - each registers its commands
+from partner_nhi.cli import history, registry, report, scan, sweep  # noqa: F401 - each registers its commands
 from partner_nhi.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,10 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from partner_nhi.cli.app import app, exit_codes_for_errors, scopes_app
-from partner_nhi.cli.options import ConfigOption, DbOption, Format
-from partner_nhi.config import load_settings
-from partner_nhi.outputs.render import findings_csv, findings_table
-from partner_nhi.store import Store
+from partner_nhi.cli.options import ConfigOption, DbOption, FindingStatus
+from partner_nhi.errors import ConfigError
+from partner_nhi.formats import FindingsFormat, ScopesFormat
+from partner_nhi.severity import Severity
+
+if TYPE_CHECKING:
+    from partner_nhi.store import Store
 
 
 @app.command()
@@ -25,37 +29,82 @@ def findings(
     partner: Annotated[str | None, typer.Option(help="Only this partner's.")] = None,
     owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None,
     rule: Annotated[str | None, typer.Option(help="Only this rule's.")] = None,
-    status: Annotated[str | None, typer.Option(help="new, open or resolved.")] = None,
+    status: Annotated[FindingStatus | None, typer.Option(help="Only findings in this state.")] = None,
     run: Annotated[
         str | None, typer.Option("--run", help="As this run recorded them ('latest' for the last run).")
     ] = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="table, json or csv.")] = None,
+    format: Annotated[FindingsFormat | None, typer.Option("--format", "-f")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show each remediation.")] = 0,
 ) -> None:
-    """Query the stored history of findings."""
+    """Query the stored history of findings (a table by partner, then owner, on a terminal)."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.outputs.render import write_csv
+    from partner_nhi.outputs.table import print_findings
+    from partner_nhi.store import Store
+    from partner_nhi.store.queries import identity_states
+
     with exit_codes_for_errors():
         settings = load_settings(config)
-        with Store(db or settings.database) as store:
+        with Store(db or settings.database, read_only=True) as store:
             run_id = store.latest_run_id() if run == "latest" else run
-            found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
-    chosen = format or (Format.table if sys.stdout.isatty() else Format.json)
-    if chosen is Format.json:
-        sys.stdout.write(json.dumps([f.model_dump(mode="json", exclude={"units"}) for f in found], indent=2) + "\n")
-    elif chosen is Format.csv:
-        sys.stdout.write(findings_csv([f.model_dump(mode="json") for f in found]))
-    else:
-        Console().print(findings_table(found, f"{len(found)} findings"))
+            _check_filters(store, rule, partner, owner)
+            found = store.findings(
+                partner=partner, owner=owner, rule=rule, status=status.value if status else None, run_id=run_id
+            )
+            chosen = format or (FindingsFormat.table if sys.stdout.isatty() else FindingsFormat.json)
+            entries = [f.model_dump(mode="json", exclude={"units"}) for f in found]
+            if chosen is FindingsFormat.json:
+                sys.stdout.write(json.dumps(entries, indent=2) + "\n")
+            elif chosen is FindingsFormat.csv:
+                write_csv(entries, sys.stdout)
+            else:
+                entries.sort(key=_by_partner_and_owner)
+                console = Console(highlight=False)
+                console.print(Text(f"{len(entries)} findings", style="bold"))
+                print_findings(
+                    console,
+                    entries,
+                    lambda chunk: identity_states(store.engine, chunk, run_id),
+                    datetime.now(UTC),
+                    remediation=verbose > 0,
+                )
+
+
+def _check_filters(store: Store, rule: str | None, partner: str | None, owner: str | None) -> None:
+    """A filter naming nothing that exists is a typo, not an empty answer: exit 2 with what exists."""
+    from partner_nhi.rules.catalogue import RULES_BY_ID
+
+    if rule is not None and rule not in RULES_BY_ID:
+        raise ConfigError(f"--rule: no rule {rule!r}; rules: {', '.join(sorted(RULES_BY_ID))}")
+    for option, value, column in (("--partner", partner, "partner"), ("--owner", owner, "owner")):
+        if value is None:
+            continue
+        known = store.finding_values(column)
+        if value.lower() not in {k.lower() for k in known}:
+            listed = ", ".join(sorted(known)) or "none recorded"
+            raise ConfigError(f"{option}: no finding names {value!r}; known: {listed}")
+
+
+def _by_partner_and_owner(finding: dict[str, Any]) -> tuple[Any, ...]:
+    """The table's order: by partner, then owner (none last), then the most severe first."""
+    partner, owner = finding["partner"], finding["owner"]
+    rank = Severity(finding["severity"]).rank
+    return (partner is None, partner or "", owner is None, owner or "", -rank, finding["rule"], finding["identity"])
 
 
 @scopes_app.command("list")
 def scopes_list(
     db: DbOption = None,
     config: ConfigOption = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="table or json.")] = None,
+    format: Annotated[ScopesFormat | None, typer.Option("--format", "-f")] = None,
 ) -> None:
     """Every scope history knows: when it was last observed, what is open in it, whether it was retired."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.store import Store
+
     with exit_codes_for_errors():
         settings = load_settings(config)
-        with Store(db or settings.database) as store:
+        with Store(db or settings.database, read_only=True) as store:
             known = store.known_scopes()
     rows = [
         {
@@ -70,7 +119,7 @@ def scopes_list(
         }
         for k in known
     ]
-    if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.json:
+    if (format or (ScopesFormat.table if sys.stdout.isatty() else ScopesFormat.json)) is ScopesFormat.json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
     table = Table(title=f"{len(rows)} scopes", title_justify="left")
@@ -93,6 +142,9 @@ def scopes_retire(
 ) -> None:
     """A scope removed from the configuration on purpose: resolve its open findings, with the reason
     as evidence, so later runs stop carrying them. Scanning it again brings it back."""
+    from partner_nhi.config import load_settings
+    from partner_nhi.store import Store
+
     with exit_codes_for_errors():
         settings = load_settings(config)
         with Store(db or settings.database) as store:

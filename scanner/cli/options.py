@@ -8,15 +8,8 @@ from typing import Annotated
 
 import typer
 
-from partner_nhi.rules.model import Severity
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-    ocsf = "ocsf"
-
+from partner_nhi.formats import RunFormat
+from partner_nhi.severity import Severity
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML configuration file.", envvar="PARTNER_NHI_CONFIG")
@@ -28,7 +21,7 @@ ConnectorOption = Annotated[
     list[str] | None, typer.Option("--connector", help="Connector(s) to run; default: those configured, else aws.")
 ]
 FormatOption = Annotated[
-    Format | None, typer.Option("--format", "-f", help="Default: table on a terminal, json otherwise.")
+    RunFormat | None, typer.Option("--format", "-f", help="Default: table on a terminal, json otherwise.")
 ]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")]
 DbOption = Annotated[
@@ -38,3 +31,9 @@ FailOnOption = Annotated[
     Severity | None, typer.Option("--fail-on", help="Exit 1 when a current finding is at or above this.")
 ]
 VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")]
+
+
+class FindingStatus(StrEnum):
+    new = "new"
+    open = "open"
+    resolved = "resolved"

@@ -1,19 +1,18 @@
-"""Commands that scan: ``scan``, ``demo`` and ``sweep``."""
+"""Commands that scan: ``scan`` and ``demo`` (``sweep`` is in :mod:`partner_nhi.cli.sweep`)."""
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 from contextlib import ExitStack
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from partner_nhi import logs
 from partner_nhi.cli.app import (
@@ -29,88 +28,46 @@ from partner_nhi.cli.options import (
     ConnectorOption,
     DbOption,
     FailOnOption,
-    Format,
     FormatOption,
     OutputOption,
     RegistryOption,
     VerboseOption,
 )
-from partner_nhi.config import Settings, load_settings
-from partner_nhi.connector import connector_names, load_connector
-from partner_nhi.engine import ScanRequest, run_scan
+from partner_nhi.cli.scanning import chosen_connectors, load_inputs, scan_and_report
 from partner_nhi.errors import ConfigError
-from partner_nhi.outputs import render
-from partner_nhi.outputs.render import print_report
-from partner_nhi.registry import Registry, load_registry
-from partner_nhi.results import RunResult, ScopeResult
-from partner_nhi.rules.model import Severity
-from partner_nhi.store import Store
-from partner_nhi.sweep import sweep_report
+from partner_nhi.formats import RunFormat
+from partner_nhi.severity import Severity
+
+if TYPE_CHECKING:  # the rest loads when a command runs: `partner-nhi --help` stays fast
+    from partner_nhi.results import RunResult
+    from partner_nhi.store import Store
 
 
-def _load(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
-    settings = load_settings(config)
-    registry_path = registry or settings.registry
-    if registry_path is None:
-        raise ConfigError("no registry: pass --registry FILE or set 'registry:' in the config")
-    return settings, load_registry(registry_path)
+def _emit(store: Store, run: RunResult, fmt: RunFormat | None, output: Path | None) -> None:
+    """The report of ``run``, streamed from the store to stdout or atomically to ``output``."""
+    from partner_nhi.outputs.files import STDOUT, output_stream
+    from partner_nhi.outputs.render import print_report, write_report
 
-
-def _connectors(settings: Settings, requested: list[str] | None) -> list[str]:
-    names = list(dict.fromkeys(requested or sorted(settings.connectors) or ["aws"]))
-    installed = connector_names()
-    for name in names:
-        if name not in installed:
-            raise ConfigError(f"--connector: unknown connector {name!r} (installed: {', '.join(installed)})")
-    return names
-
-
-def _progress_scan(request: ScanRequest, store: Store | None) -> RunResult:
-    if not err.is_terminal:
-        return run_scan(request, store)
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
-    ) as bar:
-        task = bar.add_task("listing scopes", total=None)
-
-        def report(message: str, scope: ScopeResult | None) -> None:
-            if scope is not None:
-                err.print(
-                    f"  {escape(message)}: {scope.status.value}, "
-                    f"{len(scope.identities)} identities, {scope.api_calls} API calls"
-                )
-            else:
-                bar.update(task, description=escape(message))
-
-        return run_scan(request, store, progress=report)
-
-
-def _emit(run: RunResult, fmt: Format | None, output: Path | None) -> None:
-    chosen = fmt or (Format.table if sys.stdout.isatty() and output is None else Format.json)
-    if chosen is Format.table and output is None:
-        print_report(run, Console() if sys.stdout.isatty() else Console(width=160))
+    target = output or STDOUT
+    on_terminal = target == STDOUT and sys.stdout.isatty()
+    chosen = fmt or (RunFormat.table if on_terminal else RunFormat.json)
+    document = store.document(run.id)
+    if chosen is RunFormat.table and on_terminal:
+        print_report(document, Console())
         return
-    text = render(run, chosen.value)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    tmp = output.with_name(output.name + ".partial")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)  # never a half-written report
-    err.print(f"wrote {chosen.value} report to {output}: run {run.status}, {len(run.findings)} findings")
+    with output_stream(target) as stream:
+        write_report(document, chosen.value, stream)
+    if target != STDOUT:
+        message = f"wrote the {chosen.value} report to {target}: run {run.status}"
+        err.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 def _exit_code(run: RunResult, fail_on: Severity | None) -> int:
     if run.status != "complete":
         return EXIT_INCOMPLETE
-    if fail_on is not None and any(f.status != "resolved" and f.severity.rank >= fail_on.rank for f in run.findings):
+    if fail_on is not None and run.holds_current_at_or_above(fail_on):
         return EXIT_FINDINGS
     return EXIT_OK
-
-
-def _run(command: str, settings: Settings, registry: Registry, names: list[str], db: str | None) -> RunResult:
-    with Store(db or settings.database) as store:
-        return _progress_scan(ScanRequest(settings, registry, names, command=command), store)
 
 
 @app.command()
@@ -122,14 +79,35 @@ def scan(
     output: OutputOption = None,
     db: DbOption = None,
     fail_on: FailOnOption = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="K/N: scan only this shard's scopes (K from 0, e.g. JOB_COMPLETION_INDEX); needs --run-id "
+            "and PostgreSQL. The run is complete when all N shards reported complete.",
+        ),
+    ] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="The run's id, shared by its shards (e.g. the scheduled time).")
+    ] = None,
     verbose: VerboseOption = 0,
 ) -> None:
     """Scan the configured accounts, tenants and projects; store the history; report."""
+    from partner_nhi.shards import Shard
+
     logs.configure(verbose)
+    from partner_nhi.outputs.files import check_output
+
     with exit_codes_for_errors():
-        settings, loaded = _load(config, registry)
-        run = _run("scan", settings, loaded, _connectors(settings, connector), db)
-    _emit(run, format, output)
+        if output is not None:
+            check_output(output)
+        part = Shard.parse(shard) if shard is not None else None
+        if part is not None and not run_id:
+            raise ConfigError("--shard needs --run-id: every shard of one run must name the same run")
+        settings, loaded = load_inputs(config, registry)
+        names = chosen_connectors(settings, connector)
+        emit = partial(_emit, fmt=format, output=output)
+        run = scan_and_report("scan", settings, loaded, names, db, emit, run_id=run_id, shard=part)
     raise typer.Exit(_exit_code(run, fail_on))
 
 
@@ -142,8 +120,22 @@ def demo(
     verbose: VerboseOption = 0,
 ) -> None:
     """Run the whole product against a built-in simulated estate: no credentials, no network."""
+    from partner_nhi.config import Settings
+    from partner_nhi.connector import connector_names, load_connector
+    from partner_nhi.outputs.files import check_output
+    from partner_nhi.registry import load_registry
+
     logs.configure(verbose)
-    names = connector or connector_names()
+    with exit_codes_for_errors():
+        if output is not None:
+            check_output(output)
+        installed = connector_names()
+        unknown = sorted(set(connector or []) - set(installed))
+        if unknown:
+            raise ConfigError(
+                f"--connector: unknown connector(s) {', '.join(unknown)} (installed: {', '.join(installed)})"
+            )
+    names = connector or installed
     registry_file = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
     with ExitStack() as stack:
         estates: dict[str, dict[str, Any]] = {}
@@ -160,52 +152,13 @@ def demo(
         if db is None:
             db = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/demo.db"
         with exit_codes_for_errors():
-            run = _run("demo", settings, load_registry(registry_file), sorted(estates), db)
-    err.print(f"demo registry: {registry_file}")
-    _emit(run, format, output)
-    raise typer.Exit(_exit_code(run, None))
-
-
-@app.command()
-def sweep(
-    partner: Annotated[str, typer.Option("--partner", help="The partner id to offboard.")],
-    config: ConfigOption = None,
-    registry: RegistryOption = None,
-    connector: ConnectorOption = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f", help="table or json.")] = None,
-    output: OutputOption = None,
-    db: DbOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
-    """Everything one partner holds, in every cloud, with the revocation step for each.
-
-    Exits 1 while anything of the partner is still active: a gate for offboarding.
-    """
-    logs.configure(verbose)
-    with exit_codes_for_errors():
-        settings, loaded = _load(config, registry)
-        if loaded.partner(partner) is None:
-            raise ConfigError(f"--partner: {partner!r} is not in the registry")
-        names = _connectors(settings, connector)
-        run = _run(f"sweep {partner}", settings, loaded, names, db)
-    report = sweep_report(run, partner, {name: load_connector(name) for name in names})
-    text = json.dumps(report, indent=2) + "\n"
-    if (format or (Format.table if sys.stdout.isatty() else Format.json)) is Format.table and output is None:
-        console = Console()
-        console.print(
-            f"[bold]{escape(partner)}[/]: {report['active']} active of {len(report['holdings'])} held; run {run.status}"
-        )
-        for item in report["holdings"]:
-            console.print(
-                f"- {item['provider']}:{item['name']} ({item['kind']}, {'active' if item['active'] else 'inactive'})",
-                markup=False,
+            err.print(f"demo registry: {registry_file}", markup=False, highlight=False)
+            run = scan_and_report(
+                "demo",
+                settings,
+                load_registry(registry_file),
+                sorted(estates),
+                db,
+                partial(_emit, fmt=format, output=output),
             )
-            for step in item["revocation"]:
-                console.print(f"    {step['command']}", highlight=False, markup=False)
-    elif output is not None:
-        output.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    if run.status != "complete":
-        raise typer.Exit(EXIT_INCOMPLETE)
-    raise typer.Exit(EXIT_FINDINGS if report["active"] else EXIT_OK)
+    raise typer.Exit(_exit_code(run, None))

@@ -1,6 +1,4 @@
-"""Renderings of a run: the JSON document (the contract), CSV, a terminal table, OCSF."""
-
-from partner_nhi.outputs.document import run_document
-from partner_nhi.outputs.render import FORMATS, render
-
-__all__ = ["FORMATS", "render", "run_document"]
+"""Renderings of a run, streamed from the store: the JSON document (the contract), CSV, OCSF
+JSON Lines, a terminal table, and the audit evidence (HTML, Markdown). Import the module you
+need (``render``, ``audit``, ``sweep``...): this package itself loads nothing, so the command
+line can name a column layout without loading the writers."""

@@ -10,20 +10,20 @@ from datetime import datetime
 from typing import Any
 
 from partner_nhi import __version__
-from partner_nhi.results import Finding, RunResult
 
 _SEVERITY_ID = {"low": 2, "medium": 3, "high": 4, "critical": 5}
 _STATUS = {"new": (1, "New"), "open": (2, "In Progress"), "resolved": (4, "Resolved")}
 _ACTIVITY = {"new": (1, "Create"), "open": (2, "Update"), "resolved": (3, "Close")}
 
 
-def _ms(value: datetime | None) -> int | None:
-    return int(value.timestamp() * 1000) if value else None
+def _ms(value: str | None) -> int | None:
+    return int(datetime.fromisoformat(value).timestamp() * 1000) if value else None
 
 
-def detection_finding(finding: Finding, run: RunResult) -> dict[str, Any]:
-    status_id, status = _STATUS[finding.status]
-    activity_id, activity = _ACTIVITY[finding.status]
+def detection_finding(entry: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
+    """One finding entry of a run's document as an OCSF event; ``run`` is the document's header."""
+    status_id, status = _STATUS[entry["status"]]
+    activity_id, activity = _ACTIVITY[entry["status"]]
     return {
         "class_uid": 2004,
         "class_name": "Detection Finding",
@@ -32,38 +32,42 @@ def detection_finding(finding: Finding, run: RunResult) -> dict[str, Any]:
         "type_uid": 2004 * 100 + activity_id,
         "activity_id": activity_id,
         "activity_name": activity,
-        "severity_id": _SEVERITY_ID[finding.severity.value],
-        "severity": finding.severity.value.capitalize(),
+        "severity_id": _SEVERITY_ID[entry["severity"]],
+        "severity": entry["severity"].capitalize(),
         "status_id": status_id,
         "status": status,
-        "time": _ms(run.finished or run.started),
-        "message": finding.message,
+        "time": _ms(run["finished"] or run["started"]),
+        "message": entry["message"],
         "metadata": {
             "version": "1.3.0",
-            "uid": f"{finding.id}:{run.id}",
+            "uid": f"{entry['id']}:{run['id']}",
             "product": {"name": "partner-nhi", "vendor_name": "partner-nhi", "version": __version__},
-            "correlation_uid": finding.id,
+            "correlation_uid": entry["id"],
         },
         "finding_info": {
-            "uid": finding.id,
-            "title": finding.rule,
-            "desc": finding.message,
-            "types": [finding.rule] + ([finding.reason] if finding.reason else []),
+            "uid": entry["id"],
+            "title": entry["rule"],
+            "desc": entry["message"],
+            "types": [entry["rule"]] + ([entry["reason"]] if entry["reason"] else []),
             "first_seen_time": None,
-            "analytic": {"uid": finding.rule, "name": finding.rule, "type_id": 1, "type": "Rule"},
+            "analytic": {"uid": entry["rule"], "name": entry["rule"], "type_id": 1, "type": "Rule"},
         },
         "resources": [
             {
-                "uid": finding.identity,
-                "name": finding.identity_name,
-                "type": finding.identity_kind,
-                "cloud_partition": finding.provider,
+                "uid": entry["identity"],
+                "name": entry["identity_name"],
+                "type": entry["identity_kind"],
+                "cloud_partition": entry["provider"],
                 "region": None,
-                "owner": {"uid": finding.owner} if finding.owner else None,
-                "data": {"scope": finding.scope, "credential": finding.credential, "partner": finding.partner},
+                "owner": {"uid": entry["owner"]} if entry["owner"] else None,
+                "data": {"scope": entry["scope"], "credential": entry["credential"], "partner": entry["partner"]},
             }
         ],
-        "cloud": {"provider": finding.provider.upper(), "account": {"uid": finding.scope}},
-        "remediation": {"desc": finding.remediation},
-        "unmapped": {"frameworks": finding.frameworks, "evidence": finding.evidence, "status_detail": finding.status},
+        "cloud": {"provider": entry["provider"].upper(), "account": {"uid": entry["scope"]}},
+        "remediation": {"desc": entry["remediation"]},
+        "unmapped": {
+            "frameworks": entry["frameworks"],
+            "evidence": entry["evidence"],
+            "status_detail": entry["status"],
+        },
     }

@@ -1,18 +1,27 @@
-"""Text renderings of a run for a file or a terminal."""
+"""Write a run's report to a text stream, page by page from the store.
+
+Memory stays bounded by a page, whatever the size of the estate: the JSON document is
+written as it is read (same contract: ``run``, ``identities``, ``findings``), CSV and
+OCSF one finding per line, and the table (:mod:`partner_nhi.outputs.table`) a chunk at a time.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
+import textwrap
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from partner_nhi.outputs.document import run_document
 from partner_nhi.outputs.ocsf import detection_finding
-from partner_nhi.results import Finding, RunResult
+from partner_nhi.outputs.table import print_findings
+from partner_nhi.store.queries import RunDocument
 
 FORMATS = ("table", "json", "csv", "ocsf")
 
@@ -21,82 +30,75 @@ CSV_COLUMNS = (
     "partner", "owner", "reason", "message", "remediation",
 )  # fmt: skip
 
-_SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
-
-def render(run: RunResult, fmt: str, width: int | None = None) -> str:
+def write_report(document: RunDocument, fmt: str, stream: TextIO, width: int | None = None) -> None:
     if fmt == "json":
-        return json.dumps(run_document(run), indent=2) + "\n"
-    if fmt == "csv":
-        return findings_csv(run_document(run)["findings"])
-    if fmt == "ocsf":
-        return "".join(json.dumps(detection_finding(f, run)) + "\n" for f in run.findings)
-    return table(run, width)
+        _write_json(document, stream)
+    elif fmt == "csv":
+        write_csv(document.findings(), stream)
+    elif fmt == "ocsf":
+        for entry in document.findings():
+            stream.write(json.dumps(detection_finding(entry, document.run)) + "\n")
+    else:
+        print_report(document, Console(file=stream, width=width or 160, color_system=None, force_terminal=False))
 
 
-def findings_csv(findings: list[dict[str, object]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
+def _write_json(document: RunDocument, stream: TextIO) -> None:
+    stream.write('{\n  "run": ' + _nested(document.run) + ",\n")
+    for key, entries in (("identities", document.identities()), ("findings", document.findings())):
+        stream.write(f'  "{key}": [')
+        for number, entry in enumerate(entries):
+            stream.write(("," if number else "") + "\n    " + _nested(entry, 4))
+        stream.write("\n  ]" + ("," if key == "identities" else "") + "\n")
+    stream.write("}\n")
+
+
+def _nested(value: Any, indent: int = 2) -> str:
+    """One value as pretty JSON, indented to sit ``indent`` spaces deep in the document."""
+    return textwrap.indent(json.dumps(value, indent=2), " " * indent)[indent:]
+
+
+def neutralised(cell: object) -> object:
+    """A cell a spreadsheet would run as a formula (OWASP CSV injection) is quoted as text."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
+
+
+def write_csv(findings: Iterable[dict[str, Any]], stream: TextIO) -> None:
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(findings)
-    return buffer.getvalue()
+    for entry in findings:
+        writer.writerow({column: neutralised(entry.get(column)) for column in CSV_COLUMNS})
 
 
-def findings_table(findings: list[Finding], title: str) -> Table:
-    grid = Table(title=title, title_justify="left", show_lines=False, expand=True)
-    for column, ratio in (
-        ("severity", 1),
-        ("rule", 2),
-        ("identity", 3),
-        ("partner", 1),
-        ("owner", 2),
-        ("status", 1),
-        ("why", 5),
-    ):
-        grid.add_column(column, ratio=ratio, overflow="fold")
-    ordered = sorted(findings, key=lambda f: (-f.severity.rank, f.rule, f.identity_name))
-    for f in ordered:
-        style = _SEVERITY_STYLE[f.severity.value]
-        status = f"{f.status} (kept)" if f.carried else f.status
-        why = f.message + (f" [{f.reason}]" if f.reason else "")
-        grid.add_row(
-            f"[{style}]{f.severity.value}[/]",
-            f.rule,
-            f"{f.provider}:{f.identity_name}",
-            f.partner or "-",
-            f.owner or "-",
-            status,
-            why,
-        )
-    return grid
-
-
-def print_report(run: RunResult, console: Console) -> None:
-    """Scopes, then findings, then totals: what a security engineer reads first."""
-    scopes = Table(title=f"Run {run.id}: {run.status}", title_justify="left")
+def print_report(document: RunDocument, console: Console, remediation: bool = False) -> None:
+    """Scopes, then findings by partner and owner, then totals: what a security engineer reads first."""
+    run = document.run
+    scopes = Table(title=Text(f"Run {run['id']}: {run['status']}"), title_justify="left")
     for column in ("connector", "scope", "status", "identities", "api calls", "problems"):
         scopes.add_column(column, overflow="fold")
-    for scope in run.scopes:
-        scopes.add_row(
-            scope.connector, scope.scope.id, scope.status.value, str(len(scope.identities)), str(scope.api_calls),
-            scope.summary_error() or "; ".join(dict.fromkeys(n for u in scope.units for n in u.notes)) or "-",
-        )  # fmt: skip
+    for scope in run["scopes"]:
+        notes = "; ".join(dict.fromkeys(note for unit in scope.get("units", []) for note in unit["notes"]))
+        cells = (scope["connector"], scope["scope"], scope["status"], scope["identity_count"], scope["api_calls"])
+        scopes.add_row(*(Text(str(cell)) for cell in (*cells, scope["error"] or notes or "-")))
     console.print(scopes)
-    console.print(findings_table(run.findings, f"{len(run.findings)} findings"))
-    current = [f for f in run.findings if f.status != "resolved"]
-    by_severity = Counter(f.severity.value for f in current)
-    by_rule = Counter(f.rule for f in current)
-    console.print(
-        "open by severity: "
-        + (
-            ", ".join(f"{k} {by_severity[k]}" for k in ("critical", "high", "medium", "low") if by_severity[k])
-            or "none"
-        )
-    )
-    console.print("open by rule: " + (", ".join(f"{r} {n}" for r, n in sorted(by_rule.items())) or "none"))
+    current: Counter[tuple[str, str]] = Counter()
 
+    def counted(entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for entry in entries:
+            if entry["status"] != "resolved":
+                current[(entry["severity"], entry["rule"])] += 1
+            yield entry
 
-def table(run: RunResult, width: int | None = None) -> str:
-    buffer = io.StringIO()
-    print_report(run, Console(file=buffer, width=width or 160, color_system=None, force_terminal=False))
-    return buffer.getvalue()
+    now = datetime.fromisoformat(run["finished"] or run["started"])
+    print_findings(console, counted(document.findings(by_owner=True)), document.subjects, now, remediation=remediation)
+    by_severity = Counter[str]()
+    by_rule = Counter[str]()
+    for (severity, rule), count in current.items():
+        by_severity[severity] += count
+        by_rule[rule] += count
+    severities = [f"{s} {by_severity[s]}" for s in ("critical", "high", "medium", "low") if by_severity[s]]
+    console.print("open by severity: " + (", ".join(severities) or "none"), markup=False, highlight=False)
+    rules = ", ".join(f"{rule} {count}" for rule, count in sorted(by_rule.items()))
+    console.print("open by rule: " + (rules or "none"), markup=False, highlight=False)

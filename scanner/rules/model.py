@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from partner_nhi.attribution import Attribution
 from partner_nhi.records import Identity
+from partner_nhi.severity import Severity
 
-
-class Severity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return list(Severity).index(self)
-
-    def raised(self, steps: int) -> Severity:
-        return list(Severity)[min(self.rank + steps, len(Severity) - 1)]
+__all__ = ["Hit", "RuleInput", "Severity", "Undetermined", "Verdict"]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ DELETED_PRINCIPAL = "deleted-principal"  # an affiliation kind: a trusted princi
 # Affiliation.gap values (see partner_nhi.records.Affiliation)
 NO_EXTERNAL_ID = "no-external-id"
 ANYONE = "anyone"
-ANY_SUBJECT = "any-subject"
 
 
 def dangling_trust(rule_input: RuleInput) -> Iterator[Verdict]:
@@ -79,17 +78,5 @@ def trust_open_to_anyone(rule_input: RuleInput) -> Iterator[Verdict]:
         yield Hit(
             f"{rule_input.identity.name} may be assumed by any principal: "
             + "; ".join(a.detail or a.value for a in parties),
-            evidence=_evidence(rule_input, parties),
-        )
-
-
-def federated_trust_any_subject(rule_input: RuleInput) -> Iterator[Verdict]:
-    """A federation (an OIDC issuer: a CI service, another cloud) whose trust admits any subject
-    the issuer vouches for, or any of its organisations: anyone with an account there can act as it."""
-    parties = _parties(rule_input, ANY_SUBJECT)
-    if parties:
-        yield Hit(
-            f"{rule_input.identity.name} trusts any workload of "
-            + "; ".join(f"{a.value} ({a.detail})" if a.detail else a.value for a in parties),
             evidence=_evidence(rule_input, parties),
         )

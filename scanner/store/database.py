@@ -12,60 +12,73 @@ A run that breaks before a scope's commit leaves that scope's history untouched.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, Table, event, insert, text, update
+from sqlalchemy import Connection, Engine, event, func, inspect, text
 from sqlalchemy import select as select_columns
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlalchemy.exc import ArgumentError, DatabaseError
+from sqlmodel import Session, col, create_engine, select
 
 from partner_nhi.connector import Scope, UnitStatus
-from partner_nhi.errors import ConfigError, PartnerNhiError
+from partner_nhi.errors import ConfigError
 from partner_nhi.history import (
     ScopeDecision,
     StoredFinding,
     StoredIdentity,
     carry_scope,
     reconcile_scope,
+    retire_scope,
 )
 from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
-from partner_nhi.store.tables import (
-    FindingEventRow,
-    FindingRow,
-    IdentityRow,
-    RunRow,
-    ScopeRow,
-    ScopeStateRow,
-    UnitRow,
-)
+from partner_nhi.shards import Shard, combined_status
+from partner_nhi.store.queries import RunDocument, resolve_run, run_document
+from partner_nhi.store.tables import FindingEventRow, FindingRow, IdentityRow, RunRow, RunShardRow, ScopeStateRow
+from partner_nhi.store.writes import persist, table, write_scope_rows
 
 _SCHEMA_LOCK = 0x706E68695F736368  # "pnhi_sch": migrations, once per database
 
 
-class StoreError(PartnerNhiError):
-    """The database could not be reached or written."""
-
-
 MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMA_HEAD = "0005"  # the latest revision: a store already there opens without loading alembic
+
+
+def schema_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return str(revision) if revision is not None else None
 
 
 def migrate(connection: Connection) -> None:
-    """Bring the schema to the latest revision (a no-op when it is there already)."""
+    """Bring the schema to the latest revision."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
 
-def _engine(url: str) -> Engine:
+def schema_problem(connection: Connection) -> str | None:
+    """Why a database cannot be read as it is (no history in it, or another schema revision),
+    or ``None``. Read-only commands check this instead of migrating."""
+    current = schema_revision(connection)
+    if current is None:
+        return "holds no partner-nhi history (a scan creates it)"
+    if current != SCHEMA_HEAD:
+        return f"has schema revision {current}, this partner-nhi reads {SCHEMA_HEAD} (a scan migrates it)"
+    return None
+
+
+def _engine(url: str, read_only: bool = False) -> Engine:
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
@@ -74,19 +87,31 @@ def _engine(url: str) -> Engine:
             def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
                 cursor = dbapi_connection.cursor()
-                cursor.execute("PRAGMA journal_mode=WAL")
+                if not read_only:
+                    cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA busy_timeout=60000")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.close()
 
             @event.listens_for(engine, "begin")
             def _sqlite_begin(connection: Any) -> None:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                # a reader takes no write lock: it never waits for, nor holds up, a scan's commit
+                connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
             return engine
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:
-        raise ConfigError(f"--db / database: cannot use {url!r}: {exc}") from None
+        problem = str(exc).replace(url, masked_url(url))
+        raise ConfigError(f"--db / database: cannot use {masked_url(url)}: {problem}") from None
+
+
+_PASSWORD = re.compile(r"(?<=://)([^:/?#@]*):[^@/?#]*@")
+
+
+def masked_url(url: str) -> str:
+    """A database URL as it may be shown: the password replaced by ``***``, even in a URL
+    too broken for SQLAlchemy to parse."""
+    return _PASSWORD.sub(r"\1:***@", url)
 
 
 def _lock_key(*parts: str) -> int:
@@ -110,15 +135,37 @@ class KnownScope:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    """``read_only``: for commands that only read history. The database must exist (none is
+    created for a mistyped path) and be at this version's schema (none is migrated)."""
+
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
         self.url = url
-        self.engine = _engine(url)
+        self.engine = _engine(url, read_only)
+        if read_only:
+            self._require_file()
         try:
             with self.engine.begin() as connection:
-                self._lock(connection, _SCHEMA_LOCK)
-                migrate(connection)
-        except OperationalError as exc:
-            raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
+                if read_only:
+                    problem = schema_problem(connection)
+                    if problem:
+                        raise ConfigError(f"--db / database: {self._safe_url()} {problem}")
+                else:
+                    self._lock(connection, _SCHEMA_LOCK)
+                    if schema_revision(connection) != SCHEMA_HEAD:
+                        migrate(connection)
+        except DatabaseError as exc:  # unreachable, refused, not a database at all: bad input, exit 2
+            detail = str(exc.orig).strip().replace(self.url, self._safe_url()) or type(exc.orig).__name__
+            raise ConfigError(f"--db / database: cannot open {self._safe_url()}: {detail}") from None
+
+    def _require_file(self) -> None:
+        """SQLite creates a missing file on connect: a reader checks first."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            raise ConfigError("--db / database: an in-memory SQLite database holds no history to read")
+        if not Path(path).is_file():
+            raise ConfigError(f"--db / database: no database at {path} (reading never creates one)")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -130,7 +177,7 @@ class Store:
         self.close()
 
     def _safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return masked_url(self.url)
 
     def _lock(self, connection: Any, key: int) -> None:
         if self.engine.dialect.name == "postgresql":
@@ -146,18 +193,75 @@ class Store:
 
     # -- runs ------------------------------------------------------------------
 
-    def begin_run(self, run: RunResult) -> None:
-        with self._transaction() as session:
-            session.add(RunRow(id=run.id, command=run.command, started=run.started))
+    def begin_run(self, run: RunResult, shard: Shard | None = None) -> None:
+        """Record a run as running. The shards of one run share its id: the first creates the
+        run, each records its own part."""
+        if shard is None:
+            with self._transaction() as session:
+                session.add(RunRow(id=run.id, command=run.command, started=run.started))
+            return
+        if self.engine.dialect.name != "postgresql":
+            raise ConfigError(
+                "--shard needs a PostgreSQL store (--db postgresql://...): shards run in separate pods, "
+                "and on SQLite every write takes the one database lock"
+            )
+        with self._transaction("run", run.id) as session:
+            existing = session.get(RunRow, run.id)
+            if existing is None:
+                session.add(RunRow(id=run.id, command=run.command, started=run.started, shards=shard.count))
+            elif existing.shards != shard.count:
+                raise ConfigError(
+                    f"--shard {shard}: run {run.id} was started with {existing.shards or 1} shard(s), not {shard.count}"
+                )
+            session.flush()
+            part = session.get(RunShardRow, (run.id, shard.index)) or RunShardRow(
+                run_id=run.id, shard=shard.index, shards=shard.count, started=run.started
+            )
+            part.started, part.finished, part.status, part.error = run.started, None, "running", None
+            session.add(part)
 
-    def finish_run(self, run: RunResult) -> None:
-        """Record the run's end: its status from its scopes, or failed with its error."""
-        with self._transaction() as session:
+    def finish_run(self, run: RunResult, shard: Shard | None = None, deadline: timedelta | None = None) -> None:
+        """Record the run's end: its status from its scopes, or failed with its error. A shard
+        records its part; the run is complete only when every shard reported complete."""
+        finished = run.finished or datetime.now(UTC)
+        with self._transaction("run", run.id) as session:
             row = session.get(RunRow, run.id) or RunRow(id=run.id, command=run.command, started=run.started)
-            row.finished = run.finished or datetime.now(UTC)
-            row.status = run.status
-            row.error = run.error
-            session.add(row)
+            row.warnings = [*row.warnings, *(w for w in run.warnings if w not in row.warnings)]
+            if shard is None:
+                row.finished, row.status, row.error = finished, run.status, run.error
+                session.add(row)
+                return
+            part = session.get(RunShardRow, (run.id, shard.index))
+            assert part is not None, "begin_run records every shard"
+            part.finished, part.status, part.error = finished, run.status, run.error
+            session.add(part)
+            session.flush()
+            self._settle(session, row, deadline)
+
+    def settle_runs(self, deadline: timedelta) -> None:
+        """Sharded runs some shard of which never reported: past ``deadline`` they are partial."""
+        with Session(self.engine) as session:
+            waiting = session.exec(select(RunRow).where(RunRow.status == "running", col(RunRow.shards).is_not(None)))
+            overdue = [row.id for row in waiting if datetime.now(UTC) - row.started > deadline]
+        for run_id in overdue:
+            with self._transaction("run", run_id) as session:
+                row = session.get(RunRow, run_id)
+                if row is not None:
+                    self._settle(session, row, deadline)
+
+    def _settle(self, session: Session, row: RunRow, deadline: timedelta | None) -> None:
+        parts = session.exec(select(RunShardRow).where(RunShardRow.run_id == row.id)).all()
+        reported = [part for part in parts if part.status != "running"]
+        overdue = deadline is not None and datetime.now(UTC) - row.started > deadline
+        row.status = combined_status([part.status for part in reported], row.shards or 1, overdue)
+        if reported:
+            row.finished = max(part.finished or row.started for part in reported)
+        missing = sorted(set(range(row.shards or 1)) - {part.shard for part in reported})
+        errors = [f"shard {part.shard}: {part.error}" for part in reported if part.error]
+        if missing and row.status == "partial":
+            errors.append(f"shard(s) {', '.join(map(str, missing))} never reported before the deadline")
+        row.error = "; ".join(errors) or None
+        session.add(row)
 
     # -- one scope ---------------------------------------------------------------
 
@@ -177,11 +281,12 @@ class Store:
             state = session.get(ScopeStateRow, (scope.connector, scope.scope.id))
             stored = self._stored_findings(session, scope.connector, scope.scope.id)
             if state is not None and state.observed_at > scope.observed_at:
-                scope.superseded_by = state.run_id
+                scope = replace(scope, superseded_by=state.run_id)
                 decision = carry_scope(
                     stored,
                     f"superseded: run {state.run_id} observed this scope at {state.observed_at.isoformat()}, "
                     f"after this run's listing began ({scope.observed_at.isoformat()})",
+                    superseded_by=state.run_id,
                 )
             else:
                 decision = reconcile_scope(
@@ -195,15 +300,20 @@ class Store:
                     incomplete=_incomplete_units(scope),
                 )
                 if scope.status is UnitStatus.FAILED:  # it saw nothing: it must not hide an older listing
-                    decision = ScopeDecision(decision.findings, decision.inserted, [], [], advances=False)
-            self._write_scope_rows(session, run_id, scope)
-            self._persist(session, run_id, scope.connector, scope.scope.id, decision)
+                    decision = replace(decision, gone=[], identities=[], advances=False)
+            write_scope_rows(session, run_id, scope)
+            persist(session, run_id, scope.connector, scope.scope.id, decision)
             if decision.advances:
                 self._advance(session, state, scope, run_id)
         return decision
 
     def carry_unscanned(
-        self, run_id: str, connectors: Iterable[str], scanned: set[tuple[str, str]], reasons: dict[str, str]
+        self,
+        run_id: str,
+        connectors: Iterable[str],
+        scanned: set[tuple[str, str]],
+        reasons: dict[str, str],
+        shard: Shard | None = None,
     ) -> list[tuple[ScopeResult, ScopeDecision]]:
         """Scopes of these connectors that history knows (open findings or identities not gone)
         but this run did not scan: their open findings are carried with the reason, never
@@ -214,6 +324,8 @@ class Store:
             key = (known.connector, known.scope)
             if key in scanned or known.retired_run is not None or not (known.open_findings or known.identities):
                 continue
+            if shard is not None and not shard.owns(*key):
+                continue  # another shard's scope
             reason = reasons.get(known.connector) or (
                 "not scanned in this run: not in the configuration; if it was removed on purpose, "
                 f"run `partner-nhi scopes retire {known.connector} {known.scope}`"
@@ -221,8 +333,8 @@ class Store:
             scope = ScopeResult(known.connector, Scope(known.connector, known.scope), [], [], not_scanned=reason)
             with self._transaction(known.connector, known.scope) as session:
                 decision = carry_scope(self._stored_findings(session, known.connector, known.scope), reason)
-                self._write_scope_rows(session, run_id, scope)
-                self._persist(session, run_id, known.connector, known.scope, decision)
+                write_scope_rows(session, run_id, scope)
+                persist(session, run_id, known.connector, known.scope, decision)
             carried.append((scope, decision))
         return carried
 
@@ -231,7 +343,6 @@ class Store:
         gone, as one recorded action (a run of its own). Returns that run's id and how many
         findings it resolved."""
         run_id, now = str(uuid.uuid4()), datetime.now(UTC)
-        note = f"scope retired by an operator: {reason}"
         with self._transaction(connector, scope) as session:
             stored = self._stored_findings(session, connector, scope)
             identities = self._stored_identities(session, connector, scope)
@@ -240,33 +351,14 @@ class Store:
             command = f"scopes retire {connector} {scope}"
             session.add(RunRow(id=run_id, command=command, started=now, finished=now, status="complete"))
             session.flush()
-            resolved = [row for row in stored.values() if row.status == "open"]
-            _bulk(
-                session,
-                FindingRow,
-                [],
-                [{"id": row.id, "status": "resolved", "resolved_run": run_id} for row in resolved],
-            )
-            _bulk(
-                session,
-                FindingEventRow,
-                [
-                    {"run_id": run_id, "finding_id": row.id, "status": "resolved", "carried": False, "note": note}
-                    for row in resolved
-                ],
-            )
-            table = _table(IdentityRow)
-            session.execute(
-                update(table)
-                .where(table.c.connector == connector, table.c.scope == scope, table.c.gone_run.is_(None))
-                .values(gone_run=run_id)
-            )
+            decision = retire_scope(stored, identities, f"scope retired by an operator: {reason}")
+            persist(session, run_id, connector, scope, decision)
             state = session.get(ScopeStateRow, (connector, scope))
             state = state or ScopeStateRow(connector=connector, scope=scope, observed_at=now, run_id=run_id)
             state.observed_at, state.run_id = now, run_id
             state.retired_run, state.retired_reason = run_id, reason
             session.add(state)
-        return run_id, len(resolved)
+        return run_id, len(decision.findings)
 
     def known_scopes(self, connectors: Iterable[str] | None = None) -> list[KnownScope]:
         """Every scope history knows of, with its open findings and identities not gone."""
@@ -304,9 +396,9 @@ class Store:
         return result
 
     def _stored_findings(self, session: Session, connector: str, scope: str) -> dict[str, StoredFinding]:
-        table = _table(FindingRow)
-        query = select_columns(table.c.id, table.c.status, table.c.first_seen_run, table.c.units, table.c.record).where(
-            table.c.connector == connector, table.c.scope == scope
+        rows = table(FindingRow).c
+        query = select_columns(rows.id, rows.status, rows.first_seen_run, rows.units, rows.record).where(
+            rows.connector == connector, rows.scope == scope
         )
         return {
             row.id: StoredFinding(row.id, row.status, row.first_seen_run, list(row.units), row.record)
@@ -314,135 +406,14 @@ class Store:
         }
 
     def _stored_identities(self, session: Session, connector: str, scope: str) -> dict[str, StoredIdentity]:
-        table = _table(IdentityRow)
-        query = select_columns(table.c.identity_id, table.c.units, table.c.gone_run).where(
-            table.c.connector == connector, table.c.scope == scope
+        rows = table(IdentityRow).c
+        query = select_columns(rows.identity_id, rows.units, rows.gone_run).where(
+            rows.connector == connector, rows.scope == scope
         )
         return {
             row.identity_id: StoredIdentity(row.identity_id, list(row.units), row.gone_run is not None)
             for row in session.execute(query)
         }
-
-    def _write_scope_rows(self, session: Session, run_id: str, scope: ScopeResult) -> None:
-        session.add(
-            ScopeRow(
-                run_id=run_id,
-                connector=scope.connector,
-                scope=scope.scope.id,
-                status=scope.status.value,
-                error=scope.summary_error(),
-                identity_count=len(scope.identities),
-                api_calls=scope.api_calls,
-                api_calls_by_operation=scope.api_calls_by_operation,
-                observed_at=None if scope.not_scanned else scope.observed_at,
-                superseded_by=scope.superseded_by,
-            )
-        )
-        _bulk(
-            session,
-            UnitRow,
-            [
-                {
-                    "run_id": run_id,
-                    "connector": scope.connector,
-                    "scope": scope.scope.id,
-                    "resource_type": unit.resource_type,
-                    "status": unit.status.value,
-                    "error": unit.error,
-                    "error_kind": unit.error_kind.value if unit.error_kind else None,
-                    "notes": list(unit.notes),
-                }
-                for unit in scope.units
-            ],
-        )
-
-    def _persist(self, session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision) -> None:
-        self._persist_identities(session, run_id, connector, scope, decision)
-        inserts, seen, resolutions, events = [], [], [], []
-        for finding in decision.findings:
-            events.append(
-                {
-                    "run_id": run_id,
-                    "finding_id": finding.id,
-                    "status": finding.status,
-                    "carried": finding.carried,
-                    "note": finding.evidence.get("not_re_evaluated") if finding.carried else None,
-                }
-            )
-            if finding.carried:
-                continue  # not observed: its row stays as the last observation left it
-            values = {
-                "id": finding.id,
-                "severity": finding.severity.value,
-                "partner": finding.partner,
-                "owner": finding.owner,
-                "status": "resolved" if finding.status == "resolved" else "open",
-                "first_seen_run": finding.first_seen_run or run_id,
-                "last_seen_run": run_id,
-                "resolved_run": run_id if finding.status == "resolved" else None,
-                "units": finding.units,
-                "record": finding.model_dump(mode="json"),
-            }
-            if finding.id in decision.inserted:
-                inserts.append(
-                    values
-                    | {
-                        "rule": finding.rule,
-                        "connector": connector,
-                        "scope": scope,
-                        "identity_id": finding.identity,
-                        "credential_id": finding.credential,
-                    }
-                )
-            elif finding.status == "resolved":  # keep the record of its last observation
-                resolutions.append({"id": finding.id, "status": "resolved", "resolved_run": run_id})
-            else:
-                seen.append(values)
-        _bulk(session, FindingRow, inserts, seen, resolutions)
-        _bulk(session, FindingEventRow, events)
-
-    def _persist_identities(
-        self, session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision
-    ) -> None:
-        table = _table(IdentityRow)
-        existing = {
-            row.identity_id: row.id
-            for row in session.execute(
-                select_columns(table.c.id, table.c.identity_id).where(
-                    table.c.connector == connector, table.c.scope == scope
-                )
-            )
-        }
-        inserts, updates = [], []
-        for judged in decision.identities:
-            identity, who = judged.identity, judged.attribution
-            values = {
-                "kind": identity.kind,
-                "name": identity.name,
-                "source": identity.source,
-                "units": list(identity.units),
-                "partner": who.partner.id if who.partner else None,
-                "owner": who.owner.id if who.owner else None,
-                "enabled": identity.enabled,
-                "last_seen_run": run_id,
-                "gone_run": None,
-                "record": identity.model_dump(mode="json"),
-            }
-            if identity.id in existing:
-                updates.append({"id": existing[identity.id], **values})
-            else:
-                inserts.append(
-                    values
-                    | {
-                        "connector": connector,
-                        "scope": scope,
-                        "identity_id": identity.id,
-                        "provider": identity.provider,
-                        "first_seen_run": run_id,
-                    }
-                )
-        gone = [{"id": existing[i], "gone_run": run_id} for i in decision.gone if i in existing]
-        _bulk(session, IdentityRow, inserts, updates, gone)
 
     def _advance(self, session: Session, state: ScopeStateRow | None, scope: ScopeResult, run_id: str) -> None:
         """This observation is now the scope's latest; scanning a retired scope again revives it."""
@@ -454,6 +425,10 @@ class Store:
         session.add(state)
 
     # -- queries ---------------------------------------------------------------
+
+    def document(self, run: str, partner: str | None = None) -> RunDocument:
+        """A run's document (``latest`` for the last finished run), read back page by page."""
+        return run_document(self.engine, resolve_run(self.engine, run), partner)
 
     def runs(self, limit: int = 20) -> Sequence[RunRow]:
         with Session(self.engine) as session:
@@ -469,11 +444,11 @@ class Store:
         run_id: str | None = None,
     ) -> list[Finding]:
         """Current state of findings (or as a given run recorded them), filtered."""
-        filters = [
-            column == value
-            for column, value in ((FindingRow.partner, partner), (FindingRow.owner, owner), (FindingRow.rule, rule))
-            if value
+        filters: list[Any] = [
+            column == value for column, value in ((FindingRow.partner, partner), (FindingRow.rule, rule)) if value
         ]
+        if owner:  # owner ids are emails: matched whatever their case
+            filters.append(func.lower(FindingRow.owner) == owner.lower())
         with Session(self.engine) as session:
             if run_id:
                 joined = (
@@ -500,6 +475,12 @@ class Store:
                 result = [f for f in result if f.status == status]
         return sorted(result, key=lambda f: (-f.severity.rank, f.rule, f.identity))
 
+    def finding_values(self, column: str) -> set[str]:
+        """Every partner (or owner) id any stored finding names: what a filter can match."""
+        values = table(FindingRow).c[column]
+        with Session(self.engine) as session:
+            return {row[0] for row in session.execute(select_columns(values).distinct()) if row[0]}
+
     def identities(self, *, partner: str | None = None, include_gone: bool = False) -> list[IdentityRow]:
         with Session(self.engine) as session:
             query = select(IdentityRow)
@@ -515,19 +496,6 @@ class Store:
                 select(RunRow).where(RunRow.status != "running").order_by(col(RunRow.started).desc())
             ).first()
             return row.id if row else None
-
-
-def _table(model: type[SQLModel]) -> Table:
-    return SQLModel.metadata.tables[str(model.__tablename__)]
-
-
-def _bulk(session: Session, table: type[SQLModel], inserts: list[Any], *updates: list[Any]) -> None:
-    """Write many rows at once (executemany): per-row ORM objects cost ~1 ms each."""
-    if inserts:
-        session.execute(insert(table), inserts)
-    for batch in updates:  # each batch has one shape of keys, the primary key included
-        if batch:
-            session.execute(update(table), batch)
 
 
 def _incomplete_units(scope: ScopeResult) -> dict[str, str]:

@@ -18,6 +18,22 @@ class RunRow(SQLModel, table=True):
     finished: datetime | None = None
     status: str = "running"  # running | complete | partial | failed
     error: str | None = None  # why a run failed as a whole (internal error, interrupted)
+    warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    shards: int | None = None  # a sharded run: how many shards must report
+
+
+class RunShardRow(SQLModel, table=True):
+    """One shard's part of a sharded run (``scan --shard K/N --run-id ID``)."""
+
+    __tablename__ = "run_shards"
+
+    run_id: str = Field(foreign_key="runs.id", primary_key=True)
+    shard: int = Field(primary_key=True)
+    shards: int
+    started: datetime
+    finished: datetime | None = None
+    status: str = "running"
+    error: str | None = None
 
 
 class UnitRow(SQLModel, table=True):
@@ -52,6 +68,7 @@ class ScopeRow(SQLModel, table=True):
     api_calls_by_operation: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     observed_at: datetime | None = None  # when this run's listing of the scope began
     superseded_by: str | None = None  # a run that had observed the scope later committed first
+    entry: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # as documented
 
 
 class ScopeStateRow(SQLModel, table=True):
@@ -88,7 +105,53 @@ class IdentityRow(SQLModel, table=True):
     first_seen_run: str
     last_seen_run: str
     gone_run: str | None = None
+    version_id: int | None = None  # its latest IdentityVersionRow
     record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class IdentityVersionRow(SQLModel, table=True):
+    """One distinct state of an identity as the run document shows it (attribution included).
+    A run's sightings point at versions, so any past run's document can be rebuilt exactly."""
+
+    __tablename__ = "identity_versions"
+    __table_args__ = (UniqueConstraint("identity_pk", "digest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_pk: int = Field(foreign_key="identities.id")
+    digest: str
+    entry: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class SightingRow(SQLModel, table=True):
+    """A run saw an identity in this version."""
+
+    __tablename__ = "identity_sightings"
+    __table_args__ = (Index("ix_identity_sightings_run_partner", "run_id", "partner"),)
+
+    run_id: str = Field(foreign_key="runs.id", primary_key=True)
+    identity_pk: int = Field(foreign_key="identities.id", primary_key=True)
+    version_id: int = Field(foreign_key="identity_versions.id")
+    partner: str | None = None  # as attributed by that run, for the sweep of one partner
+    provider: str
+    identity_id: str
+
+
+class CredentialRow(SQLModel, table=True):
+    """The latest state of each credential of each identity, queryable (ages, expiry, sweep)."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (UniqueConstraint("identity_pk", "credential_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity_pk: int = Field(foreign_key="identities.id", index=True)
+    credential_id: str
+    kind: str
+    active: bool
+    created: datetime | None = None
+    expires: datetime | None = None
+    last_used: str  # a date (ISO), never or unknown
+    source: str
+    last_seen_run: str
 
 
 class FindingRow(SQLModel, table=True):
@@ -110,7 +173,20 @@ class FindingRow(SQLModel, table=True):
     first_seen_run: str
     last_seen_run: str
     resolved_run: str | None = None
+    version_id: int | None = None  # its latest FindingVersionRow
     units: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class FindingVersionRow(SQLModel, table=True):
+    """One distinct content of a finding (severity, message, evidence...), without its status."""
+
+    __tablename__ = "finding_versions"
+    __table_args__ = (UniqueConstraint("finding_id", "digest"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    finding_id: str = Field(index=True)
+    digest: str
     record: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -129,3 +205,6 @@ class FindingEventRow(SQLModel, table=True):
     status: str
     carried: bool = False  # not re-evaluated: its coverage was incomplete in this run
     note: str | None = None  # why it was carried, or what resolved it when no listing did
+    version_id: int | None = None  # the content this run showed
+    first_seen_run: str | None = None  # as of this run
+    severity_rank: int = 0  # for ordering a run's findings in SQL: critical 3 .. low 0

@@ -42,8 +42,9 @@ def test_partner_trusts_without_external_id_name_the_partner(demo: dict[str, Any
 
 def test_open_federated_dangling_trusts_and_human_use(demo: dict[str, Any]) -> None:
     assert found(demo, "trust-open-to-anyone")["shared-audit-reader"]["severity"] == "critical"
-    federated = found(demo, "federated-trust-any-subject")
+    federated = found(demo, "federated-trust-too-broad")
     assert set(federated) == {"github-actions-deploy"} and federated["github-actions-deploy"]["partner"] == "globex"
+    assert federated["github-actions-deploy"]["evidence"]["admits"].startswith("any subject")
     assert found(demo, "dangling-trust")["legacy-bridge"]["evidence"]["deleted_principals"] == ["AROAKSCDLFT9R5DQP782U"]
     assert found(demo, "human-use-of-nhi")["globex-ops"]["partner"] == "globex"
     assert set(found(demo, "expiring-credential")) == {"globex-ops"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sqlite3
@@ -17,7 +18,7 @@ from partner_nhi.connector import CallCounter
 from partner_nhi.connectors.aws import AwsConnector
 from partner_nhi.connectors.aws.clients import ClientFactory, MutatingCallRefused, is_read_only
 from partner_nhi.connectors.aws.demo import seed
-from partner_nhi.outputs import render
+from partner_nhi.outputs.render import write_report
 from partner_nhi.store import Store
 
 ALLOWED = {
@@ -78,8 +79,12 @@ def test_no_secret_in_store_outputs_or_logs(
     logs.configure(verbosity=2, json_logs=True)
     caplog.set_level(logging.DEBUG)
     database = tmp_path / "store.db"
-    run = scan({"aws": moto.settings()}, sample_registry(), Store(f"sqlite:///{database}"))
-    outputs = "".join(render(run, fmt) for fmt in ("json", "csv", "ocsf", "table"))
+    store = Store(f"sqlite:///{database}")
+    run = scan({"aws": moto.settings()}, sample_registry(), store)
+    rendered = io.StringIO()
+    for fmt in ("json", "csv", "ocsf", "table"):
+        write_report(store.document(run.id), fmt, rendered)
+    outputs = rendered.getvalue()
     captured = capsys.readouterr()
     with sqlite3.connect(database) as connection:
         dump = "\n".join(connection.iterdump())

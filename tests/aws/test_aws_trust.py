@@ -16,7 +16,8 @@ from helpers.aws_corpus import (
 from helpers.builders import REGISTRY, sample_registry
 from helpers.moto import Moto
 from helpers.scan import by_rule, scan
-from partner_nhi.connectors.aws.trust import trusted_parties
+from partner_nhi.connectors.aws.trust import federations, trusted_parties
+from partner_nhi.contract import Credential
 from partner_nhi.registry import Registry
 
 OWN = "123456789012"
@@ -157,34 +158,45 @@ GITHUB = "token.actions.githubusercontent.com"
 SUB = f"{GITHUB}:sub"
 
 
+def federation(document: dict[str, object]) -> Credential:
+    [found] = federations(document)
+    return found
+
+
 def test_the_documented_github_trust_pins_the_subject_and_names_it() -> None:
-    parties = {(a.kind, a.value): a for a in trusted_parties(TRUST_GITHUB_OIDC, OWN, [])}
-    assert parties[("oidc", GITHUB)].gap is None
+    github_trust = federation(TRUST_GITHUB_OIDC)
+    assert github_trust.admits_many is None and github_trust.kind.value == "federated"
+    assert github_trust.id == f"arn:aws:iam::{OWN}:oidc-provider/{GITHUB}"
+    assert github_trust.display == f"{GITHUB} sub repo:octo-org/octo-repo:ref:refs/heads/main"
+    parties = {(a.kind, a.value) for a in trusted_parties(TRUST_GITHUB_OIDC, OWN, [])}
     assert ("oidc-subject", "repo:octo-org/octo-repo:ref:refs/heads/main") in parties
 
 
+ANY_REPOSITORY = "any repository, organisation or namespace"
+
+
 @pytest.mark.parametrize(
-    ("sub_condition", "detail"),
+    ("sub_condition", "admits"),
     [
-        (None, f"no {SUB} condition"),
-        ({"StringLike": {SUB: "repo:*"}}, f"{SUB} admits any repository, organisation or namespace: repo:*"),
-        ({"StringLike": {SUB: "repo:octo*"}}, f"{SUB} admits any repository, organisation or namespace: repo:octo*"),
+        (None, f"any subject {GITHUB} issues a token for (no {SUB} condition)"),
+        ({"StringLike": {SUB: "repo:*"}}, f"{ANY_REPOSITORY} ({SUB} repo:*)"),
+        ({"StringLike": {SUB: "repo:octo*"}}, f"{ANY_REPOSITORY} ({SUB} repo:octo*)"),
+        ({"StringLike": {SUB: ["repo:octo-org/a:*", "*"]}}, f"{ANY_REPOSITORY} ({SUB} *)"),
         (
-            {"StringLike": {SUB: ["repo:octo-org/a:*", "*"]}},
-            f"{SUB} admits any repository, organisation or namespace: *",
+            {"StringLikeIfExists": {SUB: "repo:octo-org/*"}},
+            f"any subject {GITHUB} issues a token for (the {SUB} condition does not bind: StringLikeIfExists",
         ),
-        ({"StringLikeIfExists": {SUB: "repo:octo-org/*"}}, f"the {SUB} condition does not bind: StringLikeIfExists"),
         ({"StringLike": {SUB: "repo:octo-org/*"}}, None),  # any repository of one organisation: pinned to it
         ({"StringEquals": {SUB: ["repo:octo-org/a:ref:refs/heads/main", "repo:octo-org/b:environment:prod"]}}, None),
         ({"ForAnyValue:StringLike": {SUB.upper(): "repo:octo-org/deploy:*"}}, None),
     ],
 )
-def test_oidc_subjects_must_pin_the_owner(sub_condition: dict[str, object] | None, detail: str | None) -> None:
-    [oidc] = [a for a in trusted_parties(github(sub_condition), OWN, []) if a.kind == "oidc"]
-    if detail is None:
-        assert oidc.gap is None
+def test_oidc_subjects_must_pin_the_owner(sub_condition: dict[str, object] | None, admits: str | None) -> None:
+    found = federation(github(sub_condition))
+    if admits is None:
+        assert found.admits_many is None
     else:
-        assert oidc.gap == "any-subject" and (oidc.detail or "").startswith(detail)
+        assert (found.admits_many or "").startswith(admits)
 
 
 def test_eks_service_account_subjects_must_pin_the_namespace() -> None:
@@ -203,12 +215,9 @@ def test_eks_service_account_subjects_must_pin_the_namespace() -> None:
             ]
         }
 
-    def gap(sub: str) -> str | None:
-        return next(a.gap for a in trusted_parties(trust(sub), OWN, []) if a.kind == "oidc")
-
-    assert gap("system:serviceaccount:payments:api") is None
-    assert gap("system:serviceaccount:payments:*") is None
-    assert gap("system:serviceaccount:*") == "any-subject"
+    assert federation(trust("system:serviceaccount:payments:api")).admits_many is None
+    assert federation(trust("system:serviceaccount:payments:*")).admits_many is None
+    assert federation(trust("system:serviceaccount:*")).admits_many is not None
 
 
 def test_public_identity_providers_must_name_the_app() -> None:
@@ -226,14 +235,16 @@ def test_public_identity_providers_must_name_the_app() -> None:
             }
         ],
     }
-    [party] = trusted_parties(cognito, OWN, [])
-    assert party.gap is None
+    assert federation(cognito).admits_many is None
     cognito["Statement"][0].pop("Condition")  # type: ignore[index]
-    [party] = trusted_parties(cognito, OWN, [])
-    assert (party.gap, party.detail) == (
-        "any-subject",
-        "no cognito-identity.amazonaws.com:aud condition: any cognito-identity.amazonaws.com user",
+    assert federation(cognito).admits_many == (
+        "any cognito-identity.amazonaws.com user of any application (no cognito-identity.amazonaws.com:aud condition)"
     )
+
+
+def test_saml_federations_are_not_web_identity_credentials() -> None:
+    saml = {"Effect": "Allow", "Principal": {"Federated": f"arn:aws:iam::{OWN}:saml-provider/okta"}, "Action": "*"}
+    assert federations({"Statement": [saml]}) == []
 
 
 def test_oidc_trusts_through_moto_attribute_by_subject_and_flag_wildcards(moto: Moto) -> None:
@@ -242,16 +253,13 @@ def test_oidc_trusts_through_moto_attribute_by_subject_and_flag_wildcards(moto: 
     )
     seed = moto.seeder()
     owner = {"owner": "alice@example.com"}
-    seed.role(
-        "hooli-deploy",
-        30,
-        json.dumps(github({"StringLike": {SUB: "repo:hooli/site:ref:refs/heads/main"}})),
-        used_days_ago=1,
-    )
+    pinned = json.dumps(github({"StringLike": {SUB: "repo:hooli/site:ref:refs/heads/main"}}))
+    seed.role("hooli-deploy", 30, pinned, used_days_ago=1)
     seed.role("any-repo-deploy", 30, json.dumps(github({"StringLike": {SUB: "repo:*"}})), used_days_ago=1, tags=owner)
     run = scan({"aws": moto.settings()}, registry, None)
     partners = {j.identity.name: (j.attribution.partner.id if j.attribution.partner else None) for j in run.identities}
     assert partners == {"hooli-deploy": "hooli", "any-repo-deploy": None}
-    [found] = [f for f in run.findings if f.rule == "federated-trust-any-subject"]
+    [found] = [f for f in run.findings if f.rule == "federated-trust-too-broad"]
     assert found.identity_name == "any-repo-deploy"
-    assert found.evidence["parties"][0]["detail"] == f"{SUB} admits any repository, organisation or namespace: repo:*"
+    assert found.credential == f"arn:aws:iam::{OWN}:oidc-provider/{GITHUB}"
+    assert found.evidence["admits"] == f"{ANY_REPOSITORY} ({SUB} repo:*)"

@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 FOLDERS = {"scanner": "partner_nhi", "connectors": "partner_nhi/connectors"}
-DATA_SUFFIXES = (".json", ".yaml", ".mako", "py.typed")
+DATA_SUFFIXES = (".json", ".yaml", ".mako", ".jinja", "py.typed")
 CLOUD_SDKS = ("boto3", "botocore", "moto", "azure", "msgraph", "kiota_abstractions", "google", "grpc")
 
 
@@ -55,7 +55,9 @@ def test_every_package_folder_and_data_file_is_in_the_wheel(wheel: zipfile.ZipFi
     assert len(packages) > 10
     missing = [installed_path(p / "__init__.py") for p in packages if installed_path(p / "__init__.py") not in names]
     data = [p for p in files if p.name.endswith(DATA_SUFFIXES)]
-    assert {"registry.schema.json", "registry.yaml", "script.py.mako", "py.typed"} <= {p.name for p in data}
+    assert {"registry.schema.json", "registry.yaml", "script.py.mako", "report.html.jinja", "py.typed"} <= {
+        p.name for p in data
+    }
     missing += [installed_path(p) for p in data if installed_path(p) not in names]
     assert missing == []
 

@@ -82,21 +82,6 @@ def test_a_trust_open_to_anyone_is_critical() -> None:
     assert findings(role(anyone, provider_managed=True), "trust-open-to-anyone") == []
 
 
-def test_a_federation_open_to_any_subject_is_flagged() -> None:
-    github = Affiliation(
-        kind="oidc", value="token.actions.githubusercontent.com", gap="any-subject", detail="no sub condition"
-    )
-    [found] = findings(role(github), "federated-trust-any-subject")
-    assert isinstance(found.verdict, Hit)
-    assert (
-        found.verdict.message
-        == "deployer trusts any workload of token.actions.githubusercontent.com (no sub condition)"
-    )
-    assert found.severity.value == "high"
-    pinned = Affiliation(kind="oidc", value="token.actions.githubusercontent.com")
-    assert findings(role(pinned), "federated-trust-any-subject") == []
-
-
 def test_an_oidc_subject_is_attribution_evidence() -> None:
     registry = Registry.model_validate(
         {

@@ -54,10 +54,11 @@ class Result:
 def collect_scope(settings: dict[str, Any], project: str) -> Result:
     """One scope through the real connector, recorded by the engine's UnitRecorder."""
     connector = GcpConnector({**settings, "retry": FAST_RETRY})
-    recorder = UnitRecorder(connector, RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.02))
+    scope = Scope("gcp", project)
+    recorder = UnitRecorder(connector, RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.02), scope)
     calls = CallCounter()
     try:
-        identities = connector.collect(Scope("gcp", project), recorder, calls)
+        identities = connector.collect(scope, recorder, calls)
     except Exception as exc:  # what the engine does when a whole scope breaks
         recorder.fail_remaining(exc)
         identities = []
@@ -67,6 +68,12 @@ def collect_scope(settings: dict[str, Any], project: str) -> Result:
 @pytest.fixture
 def collect() -> Callable[[dict[str, Any], str], Result]:
     return collect_scope
+
+
+@pytest.fixture
+def units() -> UnitRecorder:
+    """The engine's recorder for pure transforms: what a malformed record did to its unit."""
+    return UnitRecorder(GcpConnector({"projects": ["corp-prod"]}))
 
 
 def small_estate() -> Estate:

@@ -119,6 +119,17 @@ def test_migrations_build_exactly_the_models_schema(
         assert again.latest_run_id() is None
 
 
+def test_the_schema_head_constant_is_alembics_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from partner_nhi.store.database import MIGRATIONS, SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+
+
 def commit_synthetic_scope(store: Store, count: int, listed: bool) -> ScopeDecision:
     """One complete AWS scope of ``count`` users with a stale key each (or, unlisted, none of them),
     judged and committed as its own run."""

@@ -28,7 +28,7 @@ class Key:
     disabled: bool = False
     origin: str = "GOOGLE_PROVIDED"  # or USER_PROVIDED (an uploaded public key)
     type: str = "USER_MANAGED"  # SYSTEM_MANAGED keys are listed only when asked for
-    last_authenticated: datetime | None = None  # what Policy Analyzer reports
+    last_authenticated: datetime | str | None = None  # what Policy Analyzer reports; text is sent as it is
 
 
 @dataclass
@@ -38,7 +38,7 @@ class Account:
     description: str = ""
     disabled: bool = False
     keys: list[Key] = field(default_factory=list)
-    last_authenticated: datetime | None = None
+    last_authenticated: datetime | str | None = None  # as for a key
 
     def email(self, project: str) -> str:
         return f"{self.account_id}@{project}.iam.gserviceaccount.com"

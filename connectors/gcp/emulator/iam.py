@@ -5,6 +5,11 @@ Built from google-cloud-iam's own request and response types, so the real
 ListServiceAccounts (paged) and ListServiceAccountKeys (``key_types`` filter);
 every other method answers UNIMPLEMENTED. Every method called is logged, read
 or not, which is what the read-only tests check.
+
+Faults for tests: :meth:`IamEmulator.fail` answers with an error,
+:meth:`IamEmulator.tamper` edits an answer before it is sent (a malformed record),
+:meth:`IamEmulator.hold` keeps an answer, computed now, until released (a slow
+listing that another run overtakes).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +35,25 @@ _NO_EXPIRY = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 @dataclass
 class _Injected:
     method: str
-    fault: Fault
+    fault: Fault | Callable[[Any], None]  # an error, or an edit of the response
     remaining: int
     match: str | None  # substring of the request's ``name``
+
+    def applies(self, method: str, name: str) -> bool:
+        return self.remaining > 0 and self.method == method and (self.match is None or self.match in name)
+
+
+@dataclass
+class Hold:
+    """One held answer: ``arrived`` is set once the call came in and its answer was
+    computed; the answer is sent after :meth:`release`."""
+
+    method: str
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
 
 
 class IamEmulator:
@@ -44,6 +65,7 @@ class IamEmulator:
         self.methods: list[str] = []  # every method called, e.g. "ListServiceAccounts"
         self.requests: list[tuple[str, Any]] = []  # (method, request) of the served ones
         self._faults: list[_Injected] = []
+        self._holds: list[Hold] = []
         self._lock = threading.Lock()
         self._routes: dict[str, tuple[Callable[[Any], Any], Any, Any]] = {
             "ListServiceAccounts": (
@@ -85,6 +107,20 @@ class IamEmulator:
         with self._lock:
             self._faults.append(_Injected(method, fault, times, match))
 
+    def tamper(self, method: str, edit: Callable[[Any], None], times: int = 1, match: str | None = None) -> None:
+        """Pass the next ``times`` responses of ``method`` (see :meth:`fail` for ``match``)
+        through ``edit`` before sending them: a record the real service would not send."""
+        with self._lock:
+            self._faults.append(_Injected(method, edit, times, match))
+
+    def hold(self, method: str) -> Hold:
+        """The next call of ``method`` computes its answer from the estate as it is now,
+        then waits to send it until the returned hold is released."""
+        hold = Hold(method)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
+
     def method_handler(self, full_method: str) -> Any:
         """Log the call; the handler of a served method, None (UNIMPLEMENTED) otherwise."""
         service, _, method = full_method.strip("/").partition("/")
@@ -99,12 +135,21 @@ class IamEmulator:
             with self._lock:
                 self.requests.append((method, request))
                 fault = self._take_fault(method, request.name)
+                hold = next((h for h in self._holds if h.method == method), None)
+                if hold is not None:
+                    self._holds.remove(hold)
             try:
-                if fault is not None:
+                if isinstance(fault, Fault):
                     raise Rejected(fault)
-                return behaviour(request)
+                response = behaviour(request)
             except Rejected as rejected:
-                context.abort_with_status(rejected.fault.grpc_status())
+                context.abort_with_status(rejected.fault.grpc_status())  # raises: the call ends here
+            if callable(fault):
+                fault(response)
+            if hold is not None:
+                hold.arrived.set()
+                hold.released.wait()
+            return response
 
         return grpc.unary_unary_rpc_method_handler(
             serve,
@@ -112,13 +157,9 @@ class IamEmulator:
             response_serializer=response_type.serialize,
         )
 
-    def _take_fault(self, method: str, name: str) -> Fault | None:
+    def _take_fault(self, method: str, name: str) -> Fault | Callable[[Any], None] | None:
         for injected in self._faults:
-            if (
-                injected.remaining > 0
-                and injected.method == method
-                and (injected.match is None or injected.match in name)
-            ):
+            if injected.applies(method, name):
                 injected.remaining -= 1
                 return injected.fault
         return None

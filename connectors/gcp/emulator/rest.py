@@ -123,16 +123,20 @@ def _activities(project: Project, kind: str) -> list[dict[str, Any]]:
     return records
 
 
-def _activity(kind: str, name: str, when: datetime, subject_key: str, subject: dict[str, str]) -> dict[str, Any]:
-    day = datetime.combine(when.astimezone(UTC).date(), _PACIFIC_MIDNIGHT, UTC)
+def _activity(kind: str, name: str, when: datetime | str, subject_key: str, subject: dict[str, str]) -> dict[str, Any]:
+    """One record; a time given as text is sent as it is (a record the service should not send)."""
+    period: dict[str, Any] = {}
+    if isinstance(when, str):
+        stamp = when
+    else:
+        day = datetime.combine(when.astimezone(UTC).date(), _PACIFIC_MIDNIGHT, UTC)
+        stamp = _rfc3339(day)
+        period = {"observationPeriod": {"startTime": stamp, "endTime": _rfc3339(day + timedelta(days=1))}}
     return {
         "activityType": kind,
         "fullResourceName": name,
-        "observationPeriod": {
-            "startTime": _rfc3339(day),
-            "endTime": _rfc3339(day + timedelta(days=1)),
-        },
-        "activity": {"lastAuthenticatedTime": _rfc3339(day), subject_key: subject},
+        **period,
+        "activity": {"lastAuthenticatedTime": stamp, subject_key: subject},
     }
 
 

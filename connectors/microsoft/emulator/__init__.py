@@ -4,8 +4,10 @@ Shared by the azure and m365 connectors' tests and by ``partner-nhi demo``. Two
 servers, because Graph and ARM are two endpoints in the configuration; both
 require the same static bearer token (see :mod:`connectors.microsoft.auth`).
 Faults (429 with Retry-After, 5xx, error bodies) are injected with
-``emulator.graph.fail(...)`` / ``emulator.arm.fail(...)``; every request is in
-``.requests`` of each server.
+``emulator.graph.fail(...)`` / ``emulator.arm.fail(...)``; a Graph answer can be
+held (``emulator.graph_api.hold(path)``: computed when the request arrives, sent
+when released), so a slow run's listing is older than a later run's; every
+request is in ``.requests`` of each server.
 """
 
 from __future__ import annotations

@@ -1,16 +1,21 @@
-"""The JSON document of a run (SPEC §6, documented in the README): ``run``,
-``identities``, ``findings``. Other formats derive from it."""
+"""The entries of a run's JSON document (SPEC §6, a contract documented in the README):
+``run`` (with ``scopes``), ``identities``, ``findings``.
+
+The store keeps each entry as written when the run committed it, so any past run's
+document is rebuilt exactly, and the outputs stream it back from the store page by page.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
-from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
+from partner_nhi.results import Finding, JudgedIdentity, ScopeResult
 
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+# Per-run facts of a finding: kept on the run's event, not in the finding's content.
+FINDING_RUN_FIELDS = frozenset({"status", "carried", "first_seen_run", "units"})
 
 
 def scope_entry(scope: ScopeResult) -> dict[str, Any]:
@@ -20,10 +25,10 @@ def scope_entry(scope: ScopeResult) -> dict[str, Any]:
         "name": scope.scope.name or scope.scope.id,
         "status": scope.status.value,
         "error": scope.summary_error(),
-        "observed_at": None if scope.not_scanned else _time(scope.observed_at),
+        "observed_at": None if scope.not_scanned else time_text(scope.observed_at),
         "scanned": scope.not_scanned is None,
         "superseded_by": scope.superseded_by,
-        "identity_count": len(scope.identities),
+        "identity_count": scope.identity_count,
         "api_calls": scope.api_calls,
         "api_calls_by_operation": scope.api_calls_by_operation,
         "units": [
@@ -51,7 +56,7 @@ def identity_entry(judged: JudgedIdentity) -> dict[str, Any]:
         "scope": identity.scope,
         "name": identity.name,
         "aliases": list(identity.aliases),
-        "created": _time(identity.created),
+        "created": time_text(identity.created),
         "last_used": identity.last_used.as_text(),
         "last_used_detail": identity.last_used.detail,
         "enabled": identity.enabled,
@@ -74,9 +79,9 @@ def identity_entry(judged: JudgedIdentity) -> dict[str, Any]:
                 "id": c.id,
                 "kind": c.kind.value,
                 "status": "active" if c.active else "inactive",
-                "created": _time(c.created),
+                "created": time_text(c.created),
                 "last_used": c.last_used.as_text(),
-                "expires": _time(c.expires),
+                "expires": time_text(c.expires),
                 "display": c.display,
             }
             for c in identity.credentials
@@ -84,27 +89,27 @@ def identity_entry(judged: JudgedIdentity) -> dict[str, Any]:
     }
 
 
-def finding_entry(finding: Finding) -> dict[str, Any]:
-    entry = finding.model_dump(mode="json", exclude={"units"})
-    return entry
+def finding_content(finding: Finding) -> dict[str, Any]:
+    """What a finding says, without what one run said of it (status, carried)."""
+    content = finding.model_dump(mode="json", exclude=set(FINDING_RUN_FIELDS))
+    content["evidence"] = {k: v for k, v in content["evidence"].items() if k not in ("not_re_evaluated", "resolved_by")}
+    return content
 
 
-def run_document(run: RunResult) -> dict[str, Any]:
-    findings = sorted(run.findings, key=lambda f: (-f.severity.rank, f.rule, f.identity, f.credential or ""))
-    return {
-        "run": {
-            "id": run.id,
-            "command": run.command,
-            "started": _time(run.started),
-            "finished": _time(run.finished),
-            "status": run.status,
-            "error": run.error,
-            "warnings": list(run.warnings),
-            "scopes": [scope_entry(scope) for scope in run.scopes],
-            "api_calls": sum(scope.api_calls for scope in run.scopes),
-        },
-        "identities": [
-            identity_entry(j) for j in sorted(run.identities, key=lambda j: (j.identity.provider, j.identity.id))
-        ],
-        "findings": [finding_entry(f) for f in findings],
-    }
+def finding_entry(
+    content: dict[str, Any], status: str, carried: bool, first_seen_run: str | None, note: str | None
+) -> dict[str, Any]:
+    """A finding as one run's document shows it: its content, and that run's view of it (``note``:
+    why it was carried, or what resolved it when no listing did)."""
+    noted = {("not_re_evaluated" if carried else "resolved_by"): note} if note else {}
+    evidence = {**content.get("evidence", {}), **noted}
+    return {**content, "evidence": evidence, "status": status, "carried": carried, "first_seen_run": first_seen_run}
+
+
+def digest(value: Any) -> str:
+    """A stable fingerprint of a JSON value: equal content, equal digest."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def time_text(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -3,7 +3,8 @@ owners expanded, $select'ed, paged, about one call per 100 principals.
 
 All are listed (the filter a connector needs, home tenant or managed identity
 or holding a role, cannot be expressed in one ``$filter``); which of them
-become identities is decided in :mod:`connectors.azure.identities`.
+become identities is decided by each connector (azure: its own workloads and managed
+identities; m365: third-party apps). Shared by both.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ FIELDS = [
     "signInAudience",
     "passwordCredentials",
     "keyCredentials",
+    "homepage",
+    "replyUrls",
+    "servicePrincipalNames",  # identifier URIs: on a verified domain of the publisher's tenant
 ]
 
 
