@@ -3,8 +3,9 @@ datagram it receives, with the first bytes sent. A leak test passes when it reco
 so each test also shows it records what does arrive.
 
 In a test: ``with Recorder() as other: ...; assert other.contacts == []``. As a script (the
-remote end of the network-namespace test): ``python listener.py HOST PORT LOG``, which serves
-TCP and UDP on HOST:PORT, appends one JSON line per contact to LOG and prints ``ready``.
+remote end of the network-namespace test): ``python listener.py PORT LOG``, which serves TCP
+and UDP on every IPv4 and IPv6 address of its namespace, appends one JSON line per contact to
+LOG and prints ``ready``.
 """
 
 from __future__ import annotations
@@ -32,15 +33,20 @@ class Contact:
 
 class Recorder:
     """TCP (and optionally UDP) on ``host:port`` (an ephemeral port by default), in daemon threads;
-    each contact kept in ``contacts`` and, given a ``log``, appended to it as a JSON line."""
+    each contact kept in ``contacts`` and, given a ``log``, appended to it as a JSON line.
+    ``host="::"`` listens on every IPv6 and IPv4 address (dual stack)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, udp: bool = False, log: Path | None = None) -> None:
         self.contacts: list[Contact] = []
         self._log = log
         self._lock = threading.Lock()
-        self._tcp = socket.create_server((host, port))
-        self._udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM) if udp else None
+        dual = ":" in host
+        family = socket.AF_INET6 if dual else socket.AF_INET
+        self._tcp = socket.create_server((host, port), family=family, dualstack_ipv6=dual)
+        self._udp = socket.socket(family, socket.SOCK_DGRAM) if udp else None
         if self._udp is not None:
+            if dual:
+                self._udp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
             self._udp.bind((host, self._tcp.getsockname()[1]))
         self._threads = [threading.Thread(target=self._accept, daemon=True)]
         if self._udp is not None:
@@ -104,9 +110,9 @@ class Recorder:
             self._record(Contact("udp", f"{peer[0]}:{peer[1]}", data.decode(errors="replace")))
 
 
-def serve(host: str, port: int, log: Path) -> None:
-    """Record TCP and UDP contacts to ``log`` until killed."""
-    Recorder(host, port, udp=True, log=log).start()
+def serve(port: int, log: Path) -> None:
+    """Record TCP and UDP contacts on every address to ``log`` until killed."""
+    Recorder("::", port, udp=True, log=log).start()
     print("ready", flush=True)
     threading.Event().wait()
 
@@ -118,4 +124,4 @@ def read_log(log: Path) -> list[Contact]:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]))
+    serve(int(sys.argv[1]), Path(sys.argv[2]))
