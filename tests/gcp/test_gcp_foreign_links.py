@@ -15,7 +15,10 @@ from collections.abc import Iterator
 import pytest
 
 from helpers.listener import Recorder
-from partner_nhi.connector import UnitStatus
+from partner_nhi.connector import CallCounter, UnitStatus
+from partner_nhi.connectors.endpoints import ForeignURL
+from partner_nhi.connectors.gcp import GcpConnector
+from partner_nhi.connectors.gcp.clients import open_clients
 from partner_nhi.connectors.gcp.coverage import IAM_POLICY, KEY_LAST_AUTHENTICATION, WORKLOAD_PROVIDERS
 from partner_nhi.connectors.loopback import Response
 
@@ -57,6 +60,17 @@ def test_an_httpx_redirect_elsewhere_is_not_followed(emulators, settings, collec
     outcome = result.outcomes[unit]
     assert outcome.status is UnitStatus.FAILED
     assert f"redirected to {location} (redirects are not followed)" in (outcome.error or "")
+
+
+@pytest.mark.parametrize("client", ["activity", "iam_rest"])
+def test_an_absolute_url_elsewhere_is_not_sent_by_the_rest_clients(settings, other, client) -> None:
+    """Were a call site to pass a URL taken from a response, the client would still refuse it."""
+    with (
+        open_clients(GcpConnector(settings).settings, CallCounter()) as clients,
+        pytest.raises(ForeignURL, match="refusing to follow"),
+    ):
+        getattr(clients, client).get(f"{other.url}/v1/elsewhere")
+    assert other.contacts == []
 
 
 def test_loopback_endpoints_are_reached_without_the_environment_proxy(
