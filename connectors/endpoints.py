@@ -41,7 +41,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 LOOPBACK_NAME = "localhost"
 
 _UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")  # controls, space and backslash: clients split or strip them differently
-_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>[/?#].*)?", re.DOTALL)
+_URL = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?:[/?#].*)?", re.DOTALL)
 _AUTHORITY = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?", re.ASCII)
 _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?", re.ASCII)
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*", re.ASCII)
@@ -63,8 +63,6 @@ class ForeignURL(ValueError):
 
     def __init__(self, url: str, allowed: Origin, reason: str) -> None:
         super().__init__(f"refusing to follow {url}: {reason}; only {allowed} is followed")
-        self.url = url
-        self.allowed = allowed
 
 
 @dataclass(frozen=True)
