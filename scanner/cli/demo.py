@@ -20,7 +20,7 @@ from rich.markup import escape
 
 from partner_nhi import logs
 from partner_nhi.cli.app import EXIT_OK, app, err, exit_codes_for_errors
-from partner_nhi.cli.options import ConnectorOption, DbOption, FormatOption, OutputOption, VerboseOption
+from partner_nhi.cli.options import ConnectorOption, FormatOption, OutputOption, VerboseOption
 from partner_nhi.cli.scan import emit_report, scan_exit_code
 from partner_nhi.cli.scanning import scan_and_report
 from partner_nhi.errors import ConfigError
@@ -51,7 +51,12 @@ def demo(
             "(default: a new folder in the system's temporary folder; printed).",
         ),
     ] = None,
-    db: DbOption = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="SQLAlchemy URL of a store that keeps the demo's history (default: a throw-away one)."
+        ),
+    ] = None,
     verbose: VerboseOption = 0,
 ) -> None:
     """The offboarding story on a built-in simulated estate, no credentials, no network: scan
