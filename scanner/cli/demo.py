@@ -6,6 +6,7 @@ the scan alone and reports it as ``scan`` does (``--format``, ``--output``).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from contextlib import ExitStack
 from enum import StrEnum
@@ -118,14 +119,14 @@ def _check_options(only: DemoStep | None, reports_scan: bool, evidence_dir: Path
 
 
 def _prepare_folder(folder: Path) -> None:
-    """The evidence maps the estate: a folder it creates is its owner's alone."""
-    from partner_nhi.outputs.files import check_output
-
+    """Refused before any estate starts when it cannot be written. The evidence maps the
+    estate: a folder it creates is its owner's alone."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"--evidence-dir: cannot create {folder}: {exc.strerror or exc}") from None
-    check_output(folder / "audit-report.html")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"--evidence-dir: {folder} is not writable")
 
 
 def _tell_story(

@@ -86,3 +86,13 @@ def test_options_of_the_story_and_of_the_scan_alone_do_not_mix(
     outcome = run_cli(monkeypatch, "demo", *arguments)
     assert outcome.code == 2 and message in outcome.stderr
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_an_evidence_folder_that_cannot_be_made_is_refused_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = tmp_path / "report.html"
+    taken.write_text("a file, not a folder")
+    outcome = run_cli(monkeypatch, "demo", "--evidence-dir", str(taken / "evidence"))
+    assert outcome.code == 2 and f"--evidence-dir: cannot create {taken / 'evidence'}" in outcome.stderr
+    assert "starting the simulated" not in outcome.stderr
