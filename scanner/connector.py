@@ -160,8 +160,18 @@ class Connector(ABC):
     @classmethod
     def demo_estate(cls) -> AbstractContextManager[dict[str, Any]] | None:
         """Start a simulated estate (emulator + seed data) and yield this connector's
-        settings pointing at it; ``None`` when the connector has no demo."""
+        settings pointing at it; ``None`` when the connector has no demo. Its ids are the same
+        in every run (seeded), so a store that keeps two demo runs sees the same findings."""
         return None
+
+    @classmethod
+    def demo_revoke(cls, settings: Mapping[str, Any], steps: Sequence[RevocationStep]) -> None:
+        """Demo only: carry out ``steps`` (this connector's own, as :meth:`revocation_steps`
+        gave them to the sweep) in the simulated estate :meth:`demo_estate` started, whose
+        settings are ``settings``, as the customer's people would run them in the cloud. It
+        lets ``partner-nhi demo`` show the gate opening once a partner's holdings are revoked.
+        Nothing else calls it: the scanner itself never changes anything in a cloud."""
+        raise NotImplementedError(f"the {cls.name} demo estate cannot carry out revocation steps")
 
 
 def load_connector(name: str) -> type[Connector]:

@@ -9,6 +9,7 @@ and costs nothing else. See ``docs/aws.md`` for the policy needed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -143,6 +144,12 @@ class AwsConnector(Connector):
         from partner_nhi.connectors.aws.demo import demo_estate  # moto and freezegun: demo extra only
 
         return demo_estate()
+
+    @classmethod
+    def demo_revoke(cls, settings: Mapping[str, Any], steps: Sequence[RevocationStep]) -> None:
+        from partner_nhi.connectors.aws.demo import revoke
+
+        revoke(settings, steps)
 
 
 def _report_rows(units: Units, report: CredentialReport | None) -> dict[str, ReportRow]:

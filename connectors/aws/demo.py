@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from botocore import xform_name
 
-from partner_nhi.connectors.aws.emulator import add_service_credential, moto_server, reset_estate
+from partner_nhi.connectors.aws.emulator import add_service_credential, moto_server, reset_estate, seed_random
+from partner_nhi.connectors.demo_commands import parse_command
+from partner_nhi.contract import RevocationStep
 
 ACCOUNT = "123456789012"
 ACME, GLOBEX, INITECH, UNKNOWN = "111122223333", "444455556666", "777788889999", "999900001111"
+RANDOM_SEED = 1234567890  # moto's ids of the demo estate: the same in every run
 
 
 def trust(principal: dict[str, Any], condition: dict[str, Any] | None = None) -> str:
@@ -25,11 +29,14 @@ def trust(principal: dict[str, Any], condition: dict[str, Any] | None = None) ->
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
+DEMO_CREDENTIALS = {"aws_access_key_id": "demo", "aws_secret_access_key": "demo"}  # moto's account 123456789012
+
+
 class Seeder:
     """Creates IAM objects as of a chosen date (moto dates them from its clock)."""
 
     def __init__(self, endpoint: str, now: datetime, account: str = ACCOUNT) -> None:
-        credentials = {"aws_access_key_id": "demo", "aws_secret_access_key": "demo"}
+        credentials = dict(DEMO_CREDENTIALS)
         if account != ACCOUNT:  # moto keeps each account apart by the caller's credentials
             sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1", **credentials)
             assumed = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/seed", RoleSessionName="seed")
@@ -251,13 +258,14 @@ _DEMO_SSH_KEY = (
 
 @contextmanager
 def demo_estate() -> Iterator[dict[str, Any]]:
-    """Start moto, seed Example Corp, yield the ``connectors.aws`` settings for it."""
+    """Start moto, seed its random source and Example Corp, yield the ``connectors.aws`` settings for it."""
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
     os.environ.update({"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"})
     os.environ.pop("AWS_SESSION_TOKEN", None)
     try:
         with moto_server() as endpoint:
             reset_estate(endpoint)
+            seed_random(endpoint, RANDOM_SEED)
             seed(endpoint)
             yield {"endpoint_url": endpoint, "credential_report_poll": 0.1, "internal_account_ids": []}
     finally:
@@ -266,3 +274,34 @@ def demo_estate() -> Iterator[dict[str, Any]]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def revoke(settings: Mapping[str, Any], steps: Sequence[RevocationStep]) -> None:
+    """Demo only: run each ``aws iam`` step in the simulated account through IAM's API, as the AWS
+    CLI would: its command and option names are the API's operation and parameter names,
+    hyphenated, and ``file://`` names the step's document (an edited trust policy)."""
+    iam = boto3.client("iam", endpoint_url=settings["endpoint_url"], region_name="us-east-1", **DEMO_CREDENTIALS)
+    model = iam.meta.service_model
+    operations = {xform_name(name, "-"): name for name in model.operation_names}
+    for step in steps:
+        command = parse_command(step.argv)
+        known = command.words[:2] == ("aws", "iam") and len(command.words) == 3 and command.words[2] in operations
+        if not known or step.scope != ACCOUNT:
+            raise ValueError(f"not an IAM command of the demo account {ACCOUNT}: {step.command}")
+        operation = model.operation_model(operations[command.words[2]])
+        parameters = {xform_name(member, "-"): member for member in operation.input_shape.members}
+        unknown = set(command.options) - set(parameters)
+        if unknown:
+            raise ValueError(f"{operation.name} takes no --{', --'.join(sorted(unknown))}: {step.command}")
+        arguments = {parameters[name]: _argument(step, value) for name, value in command.options.items()}
+        getattr(iam, xform_name(operation.name))(**arguments)
+
+
+def _argument(step: RevocationStep, value: str | None) -> str:
+    if value is None:
+        raise ValueError(f"an option without a value: {step.command}")
+    if not value.startswith("file://"):
+        return value
+    if step.document is None:
+        raise ValueError(f"{value} names no document: {step.command}")
+    return step.document

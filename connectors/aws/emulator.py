@@ -1,7 +1,8 @@
 """A local AWS for tests and the demo: moto's server on 127.0.0.1, in-process.
 
-moto lacks ListServiceSpecificCredentials (it answers HTTP 500); this adds a
-read-only version backed by :data:`SERVICE_CREDENTIALS`, which seeding fills.
+moto lacks the service-specific credential calls (it answers HTTP 500); this adds
+ListServiceSpecificCredentials backed by :data:`SERVICE_CREDENTIALS`, which seeding fills, and,
+for the demo's revocation, UpdateServiceSpecificCredential and DeleteServiceSpecificCredential.
 """
 
 from __future__ import annotations
@@ -19,18 +20,39 @@ SERVICE_CREDENTIALS: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
 
 def _install_service_credentials() -> None:
-    from moto.core.responses import ActionResult
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.iam.exceptions import NotFoundException
     from moto.iam.responses import IamResponse
 
     if hasattr(IamResponse, "list_service_specific_credentials"):
         return
 
-    def list_service_specific_credentials(self: Any) -> Any:
+    def held(self: Any) -> list[dict[str, Any]]:
         user = self._get_param("UserName")
         self.backend.get_user(user)  # NoSuchEntity for an unknown user, as AWS does
-        return ActionResult({"ServiceSpecificCredentials": SERVICE_CREDENTIALS.get((self.current_account, user), [])})
+        return SERVICE_CREDENTIALS.get((self.current_account, user), [])
+
+    def named(self: Any) -> dict[str, Any]:
+        wanted = self._get_param("ServiceSpecificCredentialId")
+        for record in held(self):
+            if record["ServiceSpecificCredentialId"] == wanted:
+                return record
+        raise NotFoundException(f"The Service Specific Credential with id {wanted} cannot be found.")
+
+    def list_service_specific_credentials(self: Any) -> Any:
+        return ActionResult({"ServiceSpecificCredentials": held(self)})
+
+    def update_service_specific_credential(self: Any) -> Any:
+        named(self)["Status"] = self._get_param("Status")
+        return EmptyResult()
+
+    def delete_service_specific_credential(self: Any) -> Any:
+        held(self).remove(named(self))
+        return EmptyResult()
 
     IamResponse.list_service_specific_credentials = list_service_specific_credentials  # type: ignore[attr-defined]
+    IamResponse.update_service_specific_credential = update_service_specific_credential  # type: ignore[attr-defined]
+    IamResponse.delete_service_specific_credential = delete_service_specific_credential  # type: ignore[attr-defined]
 
 
 def reset_estate(endpoint: str) -> None:
@@ -40,6 +62,16 @@ def reset_estate(endpoint: str) -> None:
     request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback
     urllib.request.urlopen(request).close()  # noqa: S310 - loopback
     SERVICE_CREDENTIALS.clear()
+
+
+def seed_random(endpoint: str, seed: int) -> None:
+    """Seed moto's one random source (``/moto-api/seed``, moto's documented way in server mode):
+    the ids it issues next (access key, user and role ids) are then the same in every run that
+    seeds alike and creates the same objects in the same order, so findings keep their ids."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{endpoint}/moto-api/seed?a={seed}", method="POST")  # noqa: S310 - loopback
+    urllib.request.urlopen(request).close()  # noqa: S310 - loopback
 
 
 def add_service_credential(

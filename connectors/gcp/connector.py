@@ -18,7 +18,7 @@ makes its unit partial, with an error naming the record and the field.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -143,6 +143,12 @@ class GcpConnector(Connector):
         from partner_nhi.connectors.gcp.emulator import demo  # the emulators load only for the demo
 
         return demo.running_demo()
+
+    @classmethod
+    def demo_revoke(cls, settings: Mapping[str, Any], steps: Sequence[RevocationStep]) -> None:
+        from partner_nhi.connectors.gcp.emulator import demo
+
+        demo.revoke(settings, steps)
 
     def _list_parent(self, parent: str) -> list[str] | Exception:
         """The projects under ``parent``, or why they could not be listed: once per run,

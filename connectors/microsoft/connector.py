@@ -1,10 +1,11 @@
 """What the azure and m365 connectors share as connectors: one configured tenant (one scope),
 a role-assignment unit per configured subscription, the sign-in reports as enrichment, the
-emulator token refused for a real endpoint before any scan, and one error classifier."""
+emulator token refused for a real endpoint before any scan, one error classifier, and the demo's
+one emulated tenant."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from partner_nhi.connectors.microsoft import sign_ins
@@ -12,7 +13,7 @@ from partner_nhi.connectors.microsoft.auth import static_token
 from partner_nhi.connectors.microsoft.errors import classify
 from partner_nhi.connectors.microsoft.role_assignments import unit_name
 from partner_nhi.connectors.microsoft.settings import MicrosoftSettings
-from partner_nhi.contract import Connector, ErrorKind, Scope
+from partner_nhi.contract import Connector, ErrorKind, RevocationStep, Scope
 
 
 class MicrosoftConnector(Connector):
@@ -37,6 +38,13 @@ class MicrosoftConnector(Connector):
 
     def classify(self, error: BaseException) -> ErrorKind:
         return classify(error)
+
+    @classmethod
+    def demo_revoke(cls, settings: Mapping[str, Any], steps: Sequence[RevocationStep]) -> None:
+        """Both demos share one emulated tenant: either connector's steps act on it."""
+        from partner_nhi.connectors.microsoft.emulator.demo import revoke
+
+        revoke(settings, steps)
 
 
 def same_tenant(first: Connector, second: Connector) -> bool:

@@ -11,6 +11,7 @@ them, so ``partner-nhi --help`` loads only typer and rich (a test holds this).
 """
 
 from partner_nhi.cli import (  # noqa: F401 - each registers its commands
+    demo,
     export,
     history,
     registry,

@@ -1,18 +1,14 @@
-"""Commands that scan: ``scan`` and ``demo`` (``sweep`` is in :mod:`partner_nhi.cli.sweep`)."""
+"""``scan``: the configured clouds, stored and reported (``demo`` and ``sweep`` have modules of their own)."""
 
 from __future__ import annotations
 
 import sys
-import tempfile
-from contextlib import ExitStack
 from functools import partial
-from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from partner_nhi import logs
 from partner_nhi.cli.app import (
@@ -44,7 +40,7 @@ if TYPE_CHECKING:  # the rest loads when a command runs: `partner-nhi --help` st
     from partner_nhi.store import Store
 
 
-def _emit(store: Store, run: RunResult, fmt: RunFormat | None, output: Path | None) -> None:
+def emit_report(store: Store, run: RunResult, fmt: RunFormat | None, output: Path | None) -> None:
     """The report of ``run``, streamed from the store to stdout or atomically to ``output``."""
     from partner_nhi.outputs.files import STDOUT, output_stream
     from partner_nhi.outputs.render import print_report, write_report
@@ -63,7 +59,8 @@ def _emit(store: Store, run: RunResult, fmt: RunFormat | None, output: Path | No
         err.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
-def _exit_code(run: RunResult, fail_on: Severity | None) -> int:
+def scan_exit_code(run: RunResult, fail_on: Severity | None) -> int:
+    """3 for a run not complete, else 1 for a current finding at or above ``fail_on``, else 0."""
     if run.status != "complete":
         return EXIT_INCOMPLETE
     if fail_on is not None and run.holds_current_at_or_above(fail_on):
@@ -112,63 +109,10 @@ def scan(
         settings, loaded = load_inputs(config, registry)
         accepted = accepted_risks(settings, loaded)
         names = chosen_connectors(settings, connector)
-        emit = partial(_emit, fmt=format, output=output)
+        emit = partial(emit_report, fmt=format, output=output)
         run = scan_and_report(
             "scan", settings, loaded, names, db, emit, run_id=run_id, shard=part, suppressions=accepted
         )
     if settings.siem.sinks and not no_export:
         deliver_after_scan(settings, db)
-    raise typer.Exit(_exit_code(run, fail_on))
-
-
-@app.command()
-def demo(
-    connector: ConnectorOption = None,
-    format: FormatOption = None,
-    output: OutputOption = None,
-    db: DbOption = None,
-    verbose: VerboseOption = 0,
-) -> None:
-    """Run the whole product against a built-in simulated estate: no credentials, no network."""
-    from partner_nhi.config import Settings
-    from partner_nhi.connector import connector_names, load_connector
-    from partner_nhi.outputs.files import check_output
-    from partner_nhi.registry import load_registry
-
-    logs.configure(verbose)
-    with exit_codes_for_errors():
-        if output is not None:
-            check_output(output)
-        installed = connector_names()
-        unknown = sorted(set(connector or []) - set(installed))
-        if unknown:
-            raise ConfigError(
-                f"--connector: unknown connector(s) {', '.join(unknown)} (installed: {', '.join(installed)})"
-            )
-    names = connector or installed
-    registry_file = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
-    with ExitStack() as stack:
-        estates: dict[str, dict[str, Any]] = {}
-        for name in names:
-            try:
-                estate = load_connector(name).demo_estate()
-            except (ImportError, ConfigError) as exc:
-                err.print(f"[yellow]skipping {name}:[/] its demo is not available here ({escape(str(exc))})")
-                continue
-            if estate is not None:
-                err.print(f"starting the simulated {name} estate…")
-                estates[name] = stack.enter_context(estate)
-        settings = Settings(connectors=estates, retry={"attempts": 3, "initial_delay": 0.2, "max_delay": 2})
-        if db is None:
-            db = f"sqlite:///{stack.enter_context(tempfile.TemporaryDirectory())}/demo.db"
-        with exit_codes_for_errors():
-            err.print(f"demo registry: {registry_file}", markup=False, highlight=False)
-            run = scan_and_report(
-                "demo",
-                settings,
-                load_registry(registry_file),
-                sorted(estates),
-                db,
-                partial(_emit, fmt=format, output=output),
-            )
-    raise typer.Exit(_exit_code(run, None))
+    raise typer.Exit(scan_exit_code(run, fail_on))

@@ -83,6 +83,12 @@ def sweep(
     if target != STDOUT:
         message = f"wrote the {chosen.value} sweep of {partner} to {target}"
         err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(gate_exit_code(report))
+
+
+def gate_exit_code(report: dict[str, Any]) -> int:
+    """The sweep's answer as an exit code: 3 when a scope that could hold the partner's identities
+    was not completely listed, else 1 while anything active is not accepted, else 0."""
     if report["incomplete_scopes"] or report["run"]["status"] != "complete":
-        raise typer.Exit(EXIT_INCOMPLETE)
-    raise typer.Exit(EXIT_FINDINGS if report["outstanding"] else EXIT_OK)
+        return EXIT_INCOMPLETE
+    return EXIT_FINDINGS if report["outstanding"] else EXIT_OK

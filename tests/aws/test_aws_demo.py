@@ -17,7 +17,9 @@ from helpers.cli import run_cli
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("demo") / "demo.json"
     with pytest.MonkeyPatch.context() as monkeypatch:
-        outcome = run_cli(monkeypatch, "demo", "--connector", "aws", "--format", "json", "--output", str(out))
+        outcome = run_cli(
+            monkeypatch, "demo", "--only", "scan", "--connector", "aws", "--format", "json", "--output", str(out)
+        )
     assert outcome.code == 0, outcome.stderr
     document: dict[str, Any] = json.loads(Path(out).read_text())
     return document

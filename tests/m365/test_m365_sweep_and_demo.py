@@ -89,7 +89,20 @@ def test_every_revocation_step_is_valid_shell(emulate, kit, tmp_path: Path) -> N
 def test_the_demo_shows_partners_apps_their_permissions_and_the_new_rules(tmp_path: Path) -> None:
     out = tmp_path / "demo.json"
     result = CliRunner().invoke(
-        app, ["demo", "--connector", "azure", "--connector", "m365", "--format", "json", "--output", str(out)]
+        app,
+        [
+            "demo",
+            "--only",
+            "scan",
+            "--connector",
+            "azure",
+            "--connector",
+            "m365",
+            "--format",
+            "json",
+            "--output",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     document = json.loads(out.read_text())

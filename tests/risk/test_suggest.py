@@ -306,7 +306,7 @@ def test_on_the_aws_demo_estate_only_the_unknown_account_is_proposed(
 ) -> None:
     """The demo seeds moto's in-process backends: ``moto`` empties them first, whatever ran before."""
     db = f"sqlite:///{tmp_path}/demo.db"
-    assert run_cli(monkeypatch, "demo", "--connector", "aws", "--db", db, "-f", "json").code == 0
+    assert run_cli(monkeypatch, "demo", "--only", "scan", "--connector", "aws", "--db", db, "-f", "json").code == 0
     known = run_cli(
         monkeypatch, "registry", "suggest", "--from-store", "--db", db, "-r", str(DEMO_REGISTRY), "-f", "json"
     )

@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from partner_nhi.connectors.gcp.emulator import running
 from partner_nhi.connectors.gcp.emulator.estate import Account, Binding, Estate, Key, Pool, Project, Provider, key_id
+from partner_nhi.connectors.gcp.emulator.revoke import carry_out
+from partner_nhi.contract import RevocationStep
 
 PROJECT = "corp-prod"
 ACME_AWS_ACCOUNT = "111122223333"  # acme's, in the demo registry
@@ -116,8 +118,25 @@ def demo_estate(now: datetime | None = None) -> Estate:
     return Estate(projects=[project])
 
 
+_RUNNING: dict[str, Estate] = {}  # the estate of each running demo, by its IAM emulator's endpoint
+
+
 @contextmanager
 def running_demo() -> Iterator[dict[str, Any]]:
     """The demo estate on local emulators; yields the ``connectors.gcp`` settings."""
-    with running(demo_estate()) as emulators:
-        yield emulators.settings(organization_domains=[ORGANIZATION_DOMAIN])
+    estate = demo_estate()
+    with running(estate) as emulators:
+        settings = emulators.settings(organization_domains=[ORGANIZATION_DOMAIN])
+        _RUNNING[settings["iam_endpoint"]] = estate
+        try:
+            yield settings
+        finally:
+            del _RUNNING[settings["iam_endpoint"]]
+
+
+def revoke(settings: Mapping[str, Any], steps: Sequence[RevocationStep]) -> None:
+    """Demo only: carry out the GCP connector's steps on the running demo estate."""
+    estate = _RUNNING.get(settings["iam_endpoint"])
+    if estate is None:
+        raise ValueError(f"no demo estate is served at {settings['iam_endpoint']}")
+    carry_out(estate, steps)

@@ -2,7 +2,8 @@
 scanned by both Microsoft connectors as they would scan one real tenant.
 
 Partners and owners are those of ``scanner/demo/registry.yaml``. Dates are
-relative to now, so the same findings appear whenever the demo runs.
+relative to now and ids drawn from a fixed seed, so the same findings, with the same ids,
+appear whenever the demo runs.
 
 The tenant's own workloads (the azure connector's):
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,8 @@ from typing import Any
 from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
 from partner_nhi.connectors.microsoft.emulator import MicrosoftEmulator, Subscription, Tenant
 from partner_nhi.connectors.microsoft.emulator import tenant as seed
+from partner_nhi.connectors.microsoft.emulator.revoke import carry_out
+from partner_nhi.contract import RevocationStep
 
 TENANT_ID = "6d1a0c2e-0000-4000-8000-00000000c0de"
 SUBSCRIPTION_ID = "3c9e4b1d-5555-4a2f-9d0e-00000000c0de"
@@ -60,8 +63,12 @@ GRAPH_APP_ROLES = {
 
 
 def demo_tenant(now: datetime | None = None) -> Tenant:
-    now = now or datetime.now(UTC)
+    """Example Corp's tenant: the same object and key ids in every run, dates relative to ``now``."""
+    with seed.seeded_ids(TENANT_ID):
+        return _example_corp(now or datetime.now(UTC))
 
+
+def _example_corp(now: datetime) -> Tenant:
     def ago(days: int) -> datetime:
         return now - timedelta(days=days)
 
@@ -216,8 +223,21 @@ class _SharedEstate:
                     else:
                         os.environ[TOKEN_ENV] = self._previous_token
 
+    def tenant_at(self, graph_endpoint: str) -> Tenant:
+        """The demo tenant the running emulator serves at ``graph_endpoint``."""
+        with self._lock:
+            emulator = self._emulator
+        if emulator is None or emulator.graph_endpoint != graph_endpoint:
+            raise ValueError(f"no demo tenant is served at {graph_endpoint}")
+        return emulator.tenant
+
 
 SHARED = _SharedEstate()
+
+
+def revoke(settings: Mapping[str, Any], steps: Sequence[RevocationStep]) -> None:
+    """Demo only: carry out the azure or m365 connector's steps on the running demo tenant."""
+    carry_out(SHARED.tenant_at(settings["graph_endpoint"]), steps)
 
 
 @contextmanager

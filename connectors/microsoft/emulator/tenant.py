@@ -10,8 +10,11 @@ as in Graph. The builder functions below keep test estates short.
 from __future__ import annotations
 
 import base64
+import random
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -70,8 +73,24 @@ class Tenant:
         return next((s for s in self.subscriptions if s.id == subscription_id), None)
 
 
+_SEEDED_IDS: ContextVar[random.Random | None] = ContextVar("seeded_ids", default=None)
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """A GUID as Entra issues them: random, or the next of a fixed sequence inside :func:`seeded_ids`."""
+    source = _SEEDED_IDS.get()
+    return str(uuid.uuid4() if source is None else uuid.UUID(int=source.getrandbits(128), version=4))
+
+
+@contextmanager
+def seeded_ids(seed: str) -> Iterator[None]:
+    """Object ids and key ids drawn from ``seed``: an estate built the same way inside it has the
+    same ids in every run, so its findings keep their ids from one run to the next (the demo)."""
+    token = _SEEDED_IDS.set(random.Random(seed))
+    try:
+        yield
+    finally:
+        _SEEDED_IDS.reset(token)
 
 
 def iso(value: datetime | None) -> str | None:
