@@ -1,0 +1,111 @@
+"""Measuring one scanner process: wall time and peak RSS of that process alone, and
+what the estate server saw of it (calls per operation, the time of its first request).
+
+Peak RSS comes from ``wait4`` on the scanner's pid: the kernel's high-water mark of
+that process (and of any child it waited for), not of the harness or the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+
+
+@dataclass
+class Measured:
+    argv: list[str]
+    exit_code: int
+    wall: float  # seconds from spawn to exit
+    peak_rss_mb: float
+    spawned: float  # epoch seconds
+    first_request: float | None = None  # epoch seconds, as the server saw it
+    operations: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def calls(self) -> int:
+        return sum(self.operations.values())
+
+    @property
+    def startup(self) -> float | None:
+        """Seconds from spawn to the first request the server received."""
+        return None if self.first_request is None else self.first_request - self.spawned
+
+
+class EstateServer:
+    """``bench/serve.py`` in a child process: ``with EstateServer("aws", 10000) as estate:``."""
+
+    def __init__(self, cloud: str, size: int, accounts: int = 1) -> None:
+        self.cloud, self.size, self.accounts = cloud, size, accounts
+        self.settings: dict[str, Any] = {}
+        self.environ: dict[str, str] = {}
+        self.seeded = 0.0  # seconds to seed and start serving
+
+    def __enter__(self) -> EstateServer:
+        started = time.perf_counter()
+        argv = [sys.executable, str(BENCH / "serve.py"), self.cloud, str(self.size), "--accounts", str(self.accounts)]
+        self._child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        announced = self._read()
+        self.settings, self.environ = announced["settings"], announced["environ"]
+        self.seeded = time.perf_counter() - started
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        assert self._child.stdin is not None
+        self._child.stdin.close()
+        self._child.wait(timeout=60)
+
+    def _read(self) -> dict[str, Any]:
+        assert self._child.stdout is not None
+        line = self._child.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.cloud} estate server exited with status {self._child.wait()}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def counts(self) -> tuple[dict[str, int], float | None]:
+        """The calls per operation since the previous call, and when the first arrived."""
+        assert self._child.stdin is not None
+        self._child.stdin.write("counts\n")
+        self._child.stdin.flush()
+        answer = self._read()
+        return dict(answer["operations"]), answer["first"]
+
+    def run(self, argv: Sequence[str], environ: Mapping[str, str], log: Path, timeout: float) -> Measured:
+        """Run one scanner against this estate and measure it."""
+        self.counts()  # whatever came before is not this scanner's
+        measured = run_process(argv, environ, log, timeout)
+        measured.operations, measured.first_request = self.counts()
+        return measured
+
+
+class TimedOut(RuntimeError):
+    """A measured process ran past its time limit and was killed."""
+
+
+def run_process(argv: Sequence[str], environ: Mapping[str, str], log: Path, timeout: float) -> Measured:
+    """Spawn ``argv`` with stdout and stderr to ``log``; wait for it with ``wait4``."""
+    env = {**os.environ, **environ}
+    with log.open("wb") as out:
+        spawned = time.time()
+        started = time.perf_counter()
+        process = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, env=env)  # noqa: S603
+        limit = threading.Timer(timeout, process.kill)
+        limit.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        limit.cancel()
+        wall = time.perf_counter() - started
+    if wall >= timeout:
+        raise TimedOut(f"{argv[0]} ran past {timeout:.0f} s and was killed")
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+    return Measured(list(argv), process.returncode, wall, usage.ru_maxrss / 1024, spawned)
