@@ -57,7 +57,7 @@ def user_plan(n: int) -> UserPlan:
     for slot in range(KEYS_BY_USER[n % 4]):
         age = _clear((n * 37 + slot * 53) % 371 + 1)
         mode = (n + slot) % 3
-        used = (n % 10) + 1 if mode == 0 else _clear((age + 1) // 2) if mode == 1 else None
+        used = min(n % 10 + 1, age) if mode == 0 else _clear((age + 1) // 2) if mode == 1 else None
         keys.append(KeyPlan(age, active=not (slot == 1 and n % 8 == 7), used=used))
     password: int | bool | None = False
     if n % 10 == 5:
@@ -76,22 +76,28 @@ class Expected:
     """What a scan of one account should find, by user name, at the 90-day thresholds."""
 
     unrotated: frozenset[str]  # an active key older than the threshold
-    unused: frozenset[str]  # an active key unused (or never used since creation) past the threshold
+    unused: frozenset[str]  # an active key last used longer ago than the threshold
+    never_used: frozenset[str]  # an active key never used, created longer ago than the threshold
     doubled: frozenset[str]  # two active keys
 
 
+CATEGORIES = ("unrotated", "unused", "never_used", "doubled")
+
+
 def expected(size: int) -> Expected:
-    unrotated, unused, doubled = set(), set(), set()
+    found: dict[str, set[str]] = {category: set() for category in CATEGORIES}
     for n in range(split(size)[0]):
         plan = user_plan(n)
         active = [key for key in plan.keys if key.active]
         if any(key.age > THRESHOLD_DAYS for key in active):
-            unrotated.add(plan.name)
-        if any((key.age if key.used is None else key.used) > THRESHOLD_DAYS for key in active):
-            unused.add(plan.name)
+            found["unrotated"].add(plan.name)
+        if any(key.used is not None and key.used > THRESHOLD_DAYS for key in active):
+            found["unused"].add(plan.name)
+        if any(key.used is None and key.age > THRESHOLD_DAYS for key in active):
+            found["never_used"].add(plan.name)
         if len(active) > 1:
-            doubled.add(plan.name)
-    return Expected(frozenset(unrotated), frozenset(unused), frozenset(doubled))
+            found["doubled"].add(plan.name)
+    return Expected(**{category: frozenset(names) for category, names in found.items()})
 
 
 def seed(accounts: list[str], size: int) -> None:

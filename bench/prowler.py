@@ -10,10 +10,13 @@ passwords; Prowler's rotation check is 90 days by name).
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
+from aws_estate import CATEGORIES
 from measure import EstateServer, Measured
 from tools import installed
 
@@ -36,11 +39,14 @@ CHECKS = (
     "iam_avoid_root_usage",
 )
 # partner-nhi's categories of the side-by-side, by Prowler check
-CATEGORIES = {
+CHECK_CATEGORIES = {
     "iam_rotate_access_key_90_days": "unrotated",
     "iam_user_accesskey_unused": "unused",
+    "iam_user_no_setup_initial_access_key": "never_used",  # only users with a console password, any age
     "iam_user_two_active_access_key": "doubled",
 }
+# per-key findings name the key: "USER-access-key-1" or "USER/AccessKey1"
+_KEY_SUFFIX = re.compile(r"(-access-key-\d|/AccessKey\d)$")
 CONFIG = {"aws": {"max_unused_access_keys_days": 90, "max_console_access_days": 90}}
 
 
@@ -50,6 +56,7 @@ def prowler_scan(estate: EstateServer, workdir: Path, timeout: float) -> tuple[M
     config = workdir / "prowler-config.yaml"
     config.write_text(yaml.safe_dump(CONFIG))
     output = workdir / "output"
+    shutil.rmtree(output, ignore_errors=True)  # Prowler appends to an existing report
     argv = [
         str(installed("prowler", VERSION, "prowler")),
         "aws",
@@ -69,11 +76,11 @@ def prowler_scan(estate: EstateServer, workdir: Path, timeout: float) -> tuple[M
 
 def user_findings(findings: list[dict[str, Any]]) -> dict[str, set[str]]:
     """Users failing each side-by-side check, by partner-nhi's category."""
-    found: dict[str, set[str]] = {category: set() for category in CATEGORIES.values()}
+    found: dict[str, set[str]] = {category: set() for category in CATEGORIES}
     for finding in findings:
-        category = CATEGORIES.get(finding["metadata"]["event_code"])
+        category = CHECK_CATEGORIES.get(finding["metadata"]["event_code"])
         if category and finding["status_code"] == "FAIL":
-            found[category].add(finding["resources"][0]["name"])
+            found[category].add(_KEY_SUFFIX.sub("", finding["resources"][0]["name"]))
     return found
 
 

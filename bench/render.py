@@ -23,7 +23,15 @@ CALLS_PER_ROLE_MAX = 0.01
 # An AWS action is per role or per user by its name; the rest (bulk listings, the
 # credential report, STS) is shared by the scope.
 ROLE_WORDS = ("Role",)
-USER_WORDS = ("User", "AccessKey", "SSHPublicKey", "ServiceSpecificCredential", "SigningCertificate", "MFADevice")
+USER_WORDS = (
+    "User",
+    "AccessKey",
+    "SSHPublicKey",
+    "ServiceSpecificCredential",
+    "SigningCertificate",
+    "MFADevice",
+    "LoginProfile",
+)
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aws_estate import expected
+from aws_estate import CATEGORIES, expected
 from machine import Neighbours, describe, git
 from measure import EstateServer, Measured, TimedOut
 from prowler import CHECKS, VERSION, failed_by_check, prowler_scan
@@ -117,7 +117,7 @@ class Harness:
         truth = expected(estate.size)
         theirs, mine = prowler_user_findings(findings), user_findings(ours.report)
         comparison = {}
-        for category in ("unrotated", "unused", "doubled"):
+        for category in CATEGORIES:
             should = getattr(truth, category)
             comparison[category] = {
                 "expected": len(should),

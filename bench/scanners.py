@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from aws_estate import CATEGORIES
 from measure import EstateServer, Measured
 
 PARTNER_NHI = Path(sys.executable).with_name("partner-nhi")
@@ -93,7 +94,8 @@ def _megabytes(path: Path) -> float:
 
 
 def user_findings(report: Path) -> dict[str, set[str]]:
-    """Users with an access key flagged, by category, from a partner-nhi JSON report."""
+    """Users with an access key flagged, by category (:data:`aws_estate.CATEGORIES`), from a
+    partner-nhi JSON report; a stale key is "never_used" when its message says so."""
     rules = {
         "unrotated-credential": "unrotated",
         "stale-credential": "unused",
@@ -101,10 +103,11 @@ def user_findings(report: Path) -> dict[str, set[str]]:
     }
     document: dict[str, Any] = json.loads(report.read_text())
     access_keys = {c["id"] for i in document["identities"] for c in i["credentials"] if c["kind"] == "access-key"}
-    found: dict[str, set[str]] = {category: set() for category in rules.values()}
+    found: dict[str, set[str]] = {category: set() for category in CATEGORIES}
     for finding in document["findings"]:
         category = rules.get(finding["rule"])
         about_keys = finding["credential"] in access_keys or finding["rule"] == "multiple-active-credentials"
         if category and finding["identity_kind"] == "aws-user" and about_keys:
-            found[category].add(finding["identity_name"])
+            never = category == "unused" and "never used" in finding["message"]
+            found["never_used" if never else category].add(finding["identity_name"])
     return found
