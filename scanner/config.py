@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from partner_nhi.errors import ConfigError
 from partner_nhi.rules.catalogue import DEFAULT_THRESHOLDS
@@ -63,6 +63,8 @@ class RetrySettings(BaseModel):
     attempts: int = Field(default=4, ge=1, le=20)
     initial_delay: float = Field(default=1.0, ge=0)
     max_delay: float = Field(default=30.0, ge=0)
+    unit_deadline_seconds: float = Field(default=1800.0, gt=0, description="one resource type of one scope")
+    scope_deadline_seconds: float = Field(default=7200.0, gt=0, description="one account, tenant or project")
 
 
 class Settings(BaseSettings):
@@ -102,10 +104,26 @@ def load_settings(path: Path | None) -> Settings:
         raise ConfigError(f"{path}:1: the configuration must be a mapping")
     try:
         settings = Settings(**data)
+    except SettingsError as exc:  # an environment variable that is not what its field takes
+        raise ConfigError(f"environment (PARTNER_NHI_*): {exc}") from None
     except ValidationError as exc:
         if document is None:
             raise ConfigError.from_validation(exc, prefix="") from None
         raise ConfigError("\n".join(document.validation_errors(exc))) from None
-    if settings.registry is not None and path is not None and not settings.registry.is_absolute():
-        settings.registry = (path.parent / settings.registry).resolve()
+    if path is not None:  # paths in the file are relative to the file, not to where the command runs
+        if settings.registry is not None and not settings.registry.is_absolute():
+            settings.registry = (path.parent / settings.registry).resolve()
+        if settings.database == data.get("database"):
+            settings.database = relative_to(settings.database, path.parent)
     return settings
+
+
+def relative_to(database: str, folder: Path) -> str:
+    """A relative SQLite path (``sqlite:///file.db``) resolved against ``folder``."""
+    prefix = "sqlite:///"
+    if not database.startswith(prefix) or database[len(prefix) :].startswith("/") or database == prefix:
+        return database
+    name = database[len(prefix) :]
+    if name.startswith(":memory:"):
+        return database
+    return prefix + str((folder / name).resolve())

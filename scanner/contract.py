@@ -15,7 +15,17 @@ simply a ``KeyError``, for a record it cannot read), and maps SDK errors to
 
 from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units, UnitStatus
 from partner_nhi.errors import ConfigError, MalformedRecord
-from partner_nhi.records import Affiliation, Credential, CredentialKind, Identity, LastUse, utc
+from partner_nhi.records import (
+    Affiliation,
+    Credential,
+    CredentialKind,
+    Entitlement,
+    EntitlementKind,
+    EntitlementLevel,
+    Identity,
+    LastUse,
+    utc,
+)
 from partner_nhi.revocation import RevocationStep
 
 __all__ = [
@@ -25,6 +35,9 @@ __all__ = [
     "Connector",
     "Credential",
     "CredentialKind",
+    "Entitlement",
+    "EntitlementKind",
+    "EntitlementLevel",
     "ErrorKind",
     "Identity",
     "LastUse",

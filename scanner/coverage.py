@@ -9,6 +9,7 @@ Resolution of findings is gated on these records (SPEC §7).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -35,6 +36,11 @@ class RetryPolicy:
     attempts: int = 4
     initial_delay: float = 1.0
     max_delay: float = 30.0
+    # Time budgets: past them a unit stops calling (its remaining items are "throttled past the
+    # deadline", the unit partial or failed, its findings carried): a tenant that throttles forever
+    # costs a bounded time, never an endless retry and never an empty success.
+    unit_deadline_seconds: float = 1800.0
+    scope_deadline_seconds: float = 7200.0
 
 
 @dataclass
@@ -64,10 +70,12 @@ class UnitRecorder:
         self._retry = retry or RetryPolicy()
         self._lock = threading.Lock()
         self._outcomes: dict[str, UnitOutcome] = {}
+        self._started = time.monotonic()
+        self._unit_started: dict[str, float] = {}
 
     def fetch(self, unit: str, call: Callable[[], T]) -> T | None:
         try:
-            result = self._with_retry(call)
+            result = self._with_retry(unit, call)
         except Exception as exc:
             self._record_error(unit, exc)
             return None
@@ -79,14 +87,14 @@ class UnitRecorder:
         failures: list[tuple[K, BaseException]] = []
         for item in items:
             try:
-                results[item] = self._with_retry(lambda item=item: call(item))  # type: ignore[misc]
+                results[item] = self._with_retry(unit, lambda item=item: call(item))  # type: ignore[misc]
             except Exception as exc:
                 failures.append((item, exc))
         if not failures:
             self._record(unit, UnitOutcome(unit, UnitStatus.COMPLETE))
             return results
         item, first = failures[0]
-        kind = self._connector.classify(first)
+        kind = self._kind(first)
         status = UnitStatus.PARTIAL if results else _status_of_failure(kind)
         message = f"{len(failures)} of {len(failures) + len(results)} failed; first ({item}): {_describe(first)}"
         log.warning("unit.incomplete", unit=unit, status=status.value, error=message)
@@ -127,7 +135,7 @@ class UnitRecorder:
 
     def fail_remaining(self, error: BaseException) -> None:
         """The whole scope broke (e.g. AssumeRole refused): every unit not yet run fails."""
-        kind = self._connector.classify(error)
+        kind = self._kind(error)
         for unit in self._declared:
             if unit not in self._outcomes:
                 self._record(unit, UnitOutcome(unit, _status_of_failure(kind), _describe(error), kind))
@@ -145,24 +153,38 @@ class UnitRecorder:
             outcome.enrichment = outcome.resource_type in self._connector.enrichment_units
         return result + extra
 
-    def _with_retry(self, call: Callable[[], T]) -> T:
+    def _kind(self, error: BaseException) -> ErrorKind:
+        return ErrorKind.THROTTLED if isinstance(error, DeadlineExceeded) else self._connector.classify(error)
+
+    def _with_retry(self, unit: str, call: Callable[[], T]) -> T:
         retrying = Retrying(
             stop=stop_after_attempt(self._retry.attempts),
             wait=wait_exponential(multiplier=self._retry.initial_delay, max=self._retry.max_delay),
-            retry=retry_if_exception(lambda e: self._connector.classify(e).retryable),
+            retry=retry_if_exception(lambda e: not isinstance(e, _Ended) and self._connector.classify(e).retryable),
             reraise=True,
         )
-        result: T = retrying(self._unless_stopped, call)
+        self._unit_started.setdefault(unit, time.monotonic())
+        result: T = retrying(self._checked, unit, call)
         return result
 
-    def _unless_stopped(self, call: Callable[[], T]) -> T:
-        """Each attempt first checks the run was not stopped (Ctrl-C): workers end at their next call."""
+    def _checked(self, unit: str, call: Callable[[], T]) -> T:
+        """Each attempt first checks the run was not stopped (Ctrl-C: workers end at their next
+        call) and that neither the unit's nor the scope's time budget is spent."""
         if self._stop.is_set():
             raise RunStopped("the run was stopped before this call")
+        now = time.monotonic()
+        if now - self._started > self._retry.scope_deadline_seconds:
+            raise DeadlineExceeded(
+                f"throttled past the deadline: the scope ran over its {self._retry.scope_deadline_seconds:.0f} s budget"
+            )
+        if now - self._unit_started[unit] > self._retry.unit_deadline_seconds:
+            raise DeadlineExceeded(
+                f"throttled past the deadline: {unit} ran over its {self._retry.unit_deadline_seconds:.0f} s budget"
+            )
         return call()
 
     def _record_error(self, unit: str, error: BaseException) -> None:
-        kind = self._connector.classify(error)
+        kind = self._kind(error)
         status = _status_of_failure(kind)
         log.warning("unit.failed", unit=unit, kind=kind.value, error=_describe(error))
         self._record(unit, UnitOutcome(unit, status, _describe(error), kind))
@@ -184,8 +206,16 @@ class UnitRecorder:
                 previous.error, previous.error_kind = outcome.error, outcome.error_kind or previous.error_kind
 
 
-class RunStopped(Exception):
-    """Raised inside a worker once the run is stopping; never retried."""
+class _Ended(Exception):
+    """A call the engine itself ended: never retried."""
+
+
+class RunStopped(_Ended):
+    """Raised inside a worker once the run is stopping."""
+
+
+class DeadlineExceeded(_Ended):
+    """A unit or scope spent its time budget (a throttling storm, a hung API)."""
 
 
 def _status_of_failure(kind: ErrorKind) -> UnitStatus:

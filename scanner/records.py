@@ -111,6 +111,46 @@ class Affiliation(BaseModel):
     external: bool = False
 
 
+class EntitlementKind(StrEnum):
+    APPLICATION = "application"  # an app-only permission on an API (an app role assignment)
+    DELEGATED = "delegated"  # a delegated scope: the app acts as the users who consented
+    ROLE = "role"  # a cloud role at a scope (an Azure RBAC role assignment)
+
+
+class EntitlementLevel(StrEnum):
+    """What holding it exposes, as the connector's classification says (with its source)."""
+
+    HIGH = "high"  # write, or read-all, of mail, files, sites, the directory, roles or credentials
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Entitlement(BaseModel):
+    """A permission an identity holds on a resource, for rules that judge what it can do and for
+    remediation that names what to remove: the objects conferring it are listed by native id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: EntitlementKind
+    resource: str  # the API or scope it applies to: "Microsoft Graph", "/subscriptions/…"
+    permission: str  # "Mail.ReadWrite", "Reader"
+    level: EntitlementLevel
+    classified_by: str  # where the level comes from (a reference, or why it is a default)
+    all_users: bool = False  # delegated: consented for every user of the tenant
+    users: int = 0  # delegated: how many users consented for themselves
+    ids: tuple[str, ...] = ()  # the grants or assignments conferring it: what a revocation removes
+    source: str  # the resource type (coverage unit) that listed it
+
+    def describe(self) -> str:
+        """``Mail.ReadWrite on Microsoft Graph (application)``; delegated says to whom."""
+        if self.kind is EntitlementKind.ROLE:
+            return f"{self.permission} on {self.resource}"
+        audience = ""
+        if self.kind is EntitlementKind.DELEGATED:
+            audience = ", all users" if self.all_users else f", {self.users} user(s)"
+        return f"{self.permission} on {self.resource} ({self.kind}{audience})"
+
+
 class Credential(BaseModel):
     """A key, secret, certificate or federation an identity authenticates with."""
 
@@ -124,6 +164,9 @@ class Credential(BaseModel):
     last_used: LastUse = LastUse.unknown()
     display: str | None = None  # a hint, a fingerprint, a federation subject: never the secret
     source: str  # the resource type (coverage unit) that listed it
+    # A federation whose issuer and subject admit more than one workload (any pull request, every
+    # repository of an organisation): why, as the connector that knows the issuer judged it.
+    admits_many: str | None = None
 
     @field_validator("created", "expires")
     @classmethod
@@ -152,6 +195,8 @@ class Identity(BaseModel):
     provider_managed: bool = False  # e.g. AWS service-linked roles: not a partner NHI
     privileged: bool = False
     permissions: tuple[str, ...] = ()  # roles/policies held, for evidence and severity
+    entitlements: tuple[Entitlement, ...] = ()  # the same, structured, where rules judge them
+    publisher_verified: bool | None = None  # the platform vouches for its publisher; None: no such notion
     tags: dict[str, str] = Field(default_factory=dict)
     affiliations: tuple[Affiliation, ...] = ()
     owner_hints: tuple[str, ...] = ()  # emails/UPNs the cloud records as owners

@@ -10,10 +10,11 @@ assignments. Separate identities are made for:
 - home-tenant service principals without an app registration
   (``azure-service-principal``), when every application could be read;
 - service principals of other tenants (partners' multi-tenant apps, Microsoft's
-  first-party apps) only when they hold a role on a scanned subscription; their
-  ``source`` is that subscription's role-assignment unit, since that listing is
-  why they are reported. Third-party apps without Azure roles are left to the
-  m365 connector.
+  first-party apps) only when they hold a role on a scanned subscription and
+  ``third_party_apps`` is on (the default); their ``source`` is that subscription's
+  role-assignment unit, since that listing is why they are reported. Third-party apps
+  are otherwise the m365 connector's: set ``third_party_apps: false`` when it scans the
+  tenant too, so each is reported once (``docs/m365.md``).
 
 Every record is read through the engine's ``Units.transform``: a malformed
 application, service principal or credential costs that record (its unit
@@ -36,7 +37,7 @@ from partner_nhi.connectors.azure import applications, federated
 from partner_nhi.connectors.microsoft import service_principals
 from partner_nhi.connectors.microsoft.attributes import owner_hints, parse_tags
 from partner_nhi.connectors.microsoft.credentials import JSON, federated_credentials, secrets_and_certificates
-from partner_nhi.connectors.microsoft.role_assignments import Grant, unit_name
+from partner_nhi.connectors.microsoft.role_assignments import Grant, role_entitlements, unit_name
 from partner_nhi.connectors.microsoft.sign_ins import Activity
 from partner_nhi.connectors.microsoft.times import parse_time, require
 from partner_nhi.contract import Affiliation, Credential, Identity, Units
@@ -58,6 +59,7 @@ class TenantObjects:
     grants: dict[str, list[Grant]] = field(default_factory=dict)  # by principal object id
     subscriptions: tuple[str, ...] = ()  # whose role-assignment units were read
     microsoft_tenants: frozenset[str] = frozenset()
+    third_party_apps: bool = True  # report other tenants' principals that hold a role (else m365 owns them)
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def _standalone_kind(objects: TenantObjects, principal: Principal, registrations
     if principal.owner_tenant == objects.tenant_id.lower():
         unregistered = registrations is not None and principal.app_id.lower() not in registrations
         return "azure-service-principal" if unregistered else None
-    return "azure-service-principal" if _grants(objects, principal.id) else None
+    return "azure-service-principal" if objects.third_party_apps and _grants(objects, principal.id) else None
 
 
 def _grants(objects: TenantObjects, principal_id: str | None) -> list[Grant]:
@@ -132,9 +134,11 @@ def _grants(objects: TenantObjects, principal_id: str | None) -> list[Grant]:
 
 
 def _roles(grants: list[Grant]) -> dict[str, Any]:
+    """What its role assignments let it touch: for severity, evidence and (by id) revocation."""
     return {
         "privileged": any(g.privileged for g in grants),
         "permissions": tuple(sorted({g.describe() for g in grants})),
+        "entitlements": tuple(role_entitlements(grants)),
     }
 
 
@@ -209,6 +213,7 @@ def _service_principal(objects: TenantObjects, principal: Principal, kind: str) 
         last_used=objects.activity.app(app_id),
         enabled=sp.get("accountEnabled") is not False,
         provider_managed=microsoft and not managed,
+        publisher_verified=None if managed else bool((sp.get("verifiedPublisher") or {}).get("verifiedPublisherId")),
         tags=parse_tags(sp.get("tags")),
         affiliations=tuple(affiliations),
         owner_hints=owner_hints(sp.get("owners")),

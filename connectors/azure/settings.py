@@ -2,43 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
-# Microsoft's own tenants: apps they own are the platform's, not a partner's.
-MICROSOFT_TENANT_IDS = (
-    "f8cdef31-a31e-4b4a-93e4-5f571e91255a",  # Microsoft Services
-    "72f988bf-86f1-41af-91ab-2d7cd011db47",  # Microsoft
-)
+from partner_nhi.connectors.microsoft.settings import MicrosoftSettings
 
 
-class AzureSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tenant_id: str = Field(min_length=1, description="The Entra tenant (the customer's home tenant).")
-    subscriptions: list[str] = Field(default_factory=list, description="Subscriptions whose role assignments are read.")
-    graph_endpoint: str = Field(
-        default="https://graph.microsoft.com", description="Base URL; /v1.0 and /beta are added."
+class AzureSettings(MicrosoftSettings):
+    third_party_apps: bool = Field(
+        default=True,
+        description="Report other tenants' apps that hold an Azure role here. Set false when the m365 "
+        "connector scans this tenant too: it owns third-party apps (docs/m365.md).",
     )
-    arm_endpoint: str = "https://management.azure.com"
-    max_retries: int = Field(
-        default=6, ge=0, le=10, description="SDK retries per request (429, 5xx) before the engine's own."
-    )
-    microsoft_tenant_ids: list[str] = Field(
-        default_factory=lambda: list(MICROSOFT_TENANT_IDS),
-        description="Tenants whose apps are Microsoft's first-party apps.",
-    )
-
-    @field_validator("subscriptions")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        duplicates = sorted({s for s in value if value.count(s) > 1})
-        if duplicates:
-            raise ValueError(f"listed more than once: {', '.join(duplicates)}")
-        return value
-
-    @field_validator("graph_endpoint", "arm_endpoint")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
-        return value.rstrip("/")

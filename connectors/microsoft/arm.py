@@ -9,6 +9,7 @@ every attempt. Against a loopback emulator over plain http the bearer policy
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from azure.core.credentials import TokenCredential
@@ -19,7 +20,9 @@ from azure.mgmt.authorization import AuthorizationManagementClient
 
 from partner_nhi.connectors.microsoft.auth import StaticTokenCredential, is_loopback
 from partner_nhi.connectors.microsoft.calls import operation_name
-from partner_nhi.contract import CallCounter
+from partner_nhi.connectors.microsoft.role_assignments import Grant, fetch_role_assignments, read_grants, unit_name
+from partner_nhi.connectors.microsoft.settings import MicrosoftSettings
+from partner_nhi.contract import CallCounter, Units
 
 RETRY_BACKOFF_FACTOR = 0.8
 RETRY_BACKOFF_MAX = 60
@@ -70,3 +73,19 @@ def open_authorization(
     if isinstance(credential, StaticTokenCredential) and is_loopback(endpoint):
         options["authentication_policy"] = _StaticBearerPolicy(credential)
     return AuthorizationManagementClient(credential, subscription_id, **options)
+
+
+def read_role_grants(
+    units: Units, settings: MicrosoftSettings, credential: TokenCredential, calls: CallCounter
+) -> dict[str, list[Grant]]:
+    """Role assignments of every configured subscription (one unit each), merged by principal object id."""
+    grants: dict[str, list[Grant]] = {}
+    for subscription in settings.subscriptions:
+        client = open_authorization(settings.arm_endpoint, subscription, credential, calls, settings.max_retries)
+        with client:
+            listing = units.fetch(unit_name(subscription), partial(fetch_role_assignments, client, subscription))
+        if listing is None:
+            continue
+        for principal, held in read_grants(units, subscription, listing).items():
+            grants.setdefault(principal, []).extend(held)
+    return grants

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from partner_nhi.connectors.microsoft.federation import admits_many
 from partner_nhi.connectors.microsoft.times import parse_time, require
 from partner_nhi.contract import Credential, CredentialKind, LastUse, Units
 
@@ -83,6 +84,7 @@ def federated_credential(row: JSON, source: str) -> Credential:
         last_used=LastUse.unknown("Entra reports no per-credential use for federated credentials"),
         display=f"{row.get('issuer')} {row.get('subject')}",
         source=source,
+        admits_many=admits_many(row),
     )
 
 

@@ -14,6 +14,7 @@ import structlog
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.request_information import RequestInformation
 
+from partner_nhi.connectors.microsoft import owners
 from partner_nhi.connectors.microsoft.errors import is_expired_page_token
 from partner_nhi.connectors.microsoft.graph import GraphSession
 
@@ -45,16 +46,15 @@ async def list_all(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-# $expand caps Graph's page at 100 objects (and returns at most 20 owners per object).
+# $expand caps Graph's page at 100 objects (and returns at most 20 owners per object: see owners).
 EXPANDED_PAGE = 100
-OWNERS = "owners($select=id,mail,userPrincipalName)"
 
 
 async def list_with_owners(
     graph: GraphSession, builder: Any, query_parameters: type[Any], fields: list[str], what: str
 ) -> list[dict[str, Any]]:
     """A directory listing (applications, service principals) with $select and owners expanded."""
-    query = query_parameters(select=fields, expand=[OWNERS], top=EXPANDED_PAGE)
+    query = query_parameters(select=fields, expand=[owners.EXPAND], top=EXPANDED_PAGE)
     return await list_all(
         graph, lambda: builder.to_get_request_information(RequestConfiguration(query_parameters=query)), what
     )

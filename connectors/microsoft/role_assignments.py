@@ -18,13 +18,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from partner_nhi.contract import MalformedRecord, Units
+from partner_nhi.contract import Entitlement, EntitlementKind, EntitlementLevel, MalformedRecord, Units
 
 if TYPE_CHECKING:
     from azure.mgmt.authorization import AuthorizationManagementClient
 
 UNIT_PREFIX = "role-assignments/"
 PRIVILEGED_ROLES = frozenset({"Owner", "Contributor", "User Access Administrator"})
+ROLE_LEVELS = (
+    "https://learn.microsoft.com/en-us/azure/role-based-access-control/built-in-roles: Owner, Contributor and "
+    "User Access Administrator at or above a subscription change or grant access to everything in it (high); "
+    "any other role reads or acts on resources (medium)"
+)
 
 
 def unit_name(subscription_id: str) -> str:
@@ -121,3 +126,19 @@ def read_grants(units: Units, subscription_id: str, listing: RoleAssignmentListi
     """The listing's readable assignments, grouped by principal (each row on its own)."""
     rows = units.transform(unit_name(subscription_id), listing.assignments, assignment_row, assignment_label)
     return grants_by_principal(subscription_id, rows, listing.role_names)
+
+
+def role_entitlements(grants: Iterable[Grant]) -> list[Entitlement]:
+    """Role assignments as entitlements: what rules judge and what a revocation deletes, by id."""
+    return [
+        Entitlement(
+            kind=EntitlementKind.ROLE,
+            resource=grant.scope,
+            permission=grant.role,
+            level=EntitlementLevel.HIGH if grant.privileged else EntitlementLevel.MEDIUM,
+            classified_by=ROLE_LEVELS,
+            ids=(grant.assignment_id,) if grant.assignment_id else (),
+            source=unit_name(grant.subscription_id),
+        )
+        for grant in grants
+    ]

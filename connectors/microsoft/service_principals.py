@@ -32,6 +32,9 @@ FIELDS = [
     "signInAudience",
     "passwordCredentials",
     "keyCredentials",
+    "homepage",
+    "replyUrls",
+    "servicePrincipalNames",  # identifier URIs: on a verified domain of the publisher's tenant
 ]
 
 

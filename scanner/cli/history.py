@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,9 +13,13 @@ from rich.table import Table
 from rich.text import Text
 
 from partner_nhi.cli.app import app, exit_codes_for_errors, scopes_app
-from partner_nhi.cli.options import ConfigOption, DbOption
+from partner_nhi.cli.options import ConfigOption, DbOption, FindingStatus
+from partner_nhi.errors import ConfigError
 from partner_nhi.formats import FindingsFormat, ScopesFormat
 from partner_nhi.severity import Severity
+
+if TYPE_CHECKING:
+    from partner_nhi.store import Store
 
 
 @app.command()
@@ -25,7 +29,7 @@ def findings(
     partner: Annotated[str | None, typer.Option(help="Only this partner's.")] = None,
     owner: Annotated[str | None, typer.Option(help="Only this owner's.")] = None,
     rule: Annotated[str | None, typer.Option(help="Only this rule's.")] = None,
-    status: Annotated[str | None, typer.Option(help="new, open or resolved.")] = None,
+    status: Annotated[FindingStatus | None, typer.Option(help="Only findings in this state.")] = None,
     run: Annotated[
         str | None, typer.Option("--run", help="As this run recorded them ('latest' for the last run).")
     ] = None,
@@ -43,7 +47,10 @@ def findings(
         settings = load_settings(config)
         with Store(db or settings.database, read_only=True) as store:
             run_id = store.latest_run_id() if run == "latest" else run
-            found = store.findings(partner=partner, owner=owner, rule=rule, status=status, run_id=run_id)
+            _check_filters(store, rule, partner, owner)
+            found = store.findings(
+                partner=partner, owner=owner, rule=rule, status=status.value if status else None, run_id=run_id
+            )
             chosen = format or (FindingsFormat.table if sys.stdout.isatty() else FindingsFormat.json)
             entries = [f.model_dump(mode="json", exclude={"units"}) for f in found]
             if chosen is FindingsFormat.json:
@@ -61,6 +68,21 @@ def findings(
                     datetime.now(UTC),
                     remediation=verbose > 0,
                 )
+
+
+def _check_filters(store: Store, rule: str | None, partner: str | None, owner: str | None) -> None:
+    """A filter naming nothing that exists is a typo, not an empty answer: exit 2 with what exists."""
+    from partner_nhi.rules.catalogue import RULES_BY_ID
+
+    if rule is not None and rule not in RULES_BY_ID:
+        raise ConfigError(f"--rule: no rule {rule!r}; rules: {', '.join(sorted(RULES_BY_ID))}")
+    for option, value, column in (("--partner", partner, "partner"), ("--owner", owner, "owner")):
+        if value is None:
+            continue
+        known = store.finding_values(column)
+        if value.lower() not in {k.lower() for k in known}:
+            listed = ", ".join(sorted(known)) or "none recorded"
+            raise ConfigError(f"{option}: no finding names {value!r}; known: {listed}")
 
 
 def _by_partner_and_owner(finding: dict[str, Any]) -> tuple[Any, ...]:

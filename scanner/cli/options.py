@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -30,3 +31,9 @@ FailOnOption = Annotated[
     Severity | None, typer.Option("--fail-on", help="Exit 1 when a current finding is at or above this.")
 ]
 VerboseOption = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")]
+
+
+class FindingStatus(StrEnum):
+    new = "new"
+    open = "open"
+    resolved = "resolved"

@@ -126,10 +126,16 @@ def demo(
     from partner_nhi.registry import load_registry
 
     logs.configure(verbose)
-    if output is not None:
-        with exit_codes_for_errors():
+    with exit_codes_for_errors():
+        if output is not None:
             check_output(output)
-    names = connector or connector_names()
+        installed = connector_names()
+        unknown = sorted(set(connector or []) - set(installed))
+        if unknown:
+            raise ConfigError(
+                f"--connector: unknown connector(s) {', '.join(unknown)} (installed: {', '.join(installed)})"
+            )
+    names = connector or installed
     registry_file = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
     with ExitStack() as stack:
         estates: dict[str, dict[str, Any]] = {}

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from partner_nhi.registry import PartnerStatus
+from partner_nhi.rules.federation import federated_trust_too_broad
 from partner_nhi.rules.lifetime import (
     expired_credential,
     expiring_credential,
@@ -21,6 +22,7 @@ from partner_nhi.rules.lifetime import (
 )
 from partner_nhi.rules.model import Hit, RuleInput, Severity, Undetermined, Verdict
 from partner_nhi.rules.ownership import orphaned_identity
+from partner_nhi.rules.thirdparty import third_party_high_privilege, third_party_unverified_publisher
 from partner_nhi.rules.usage import stale_credential, stale_identity
 
 OWASP = "OWASP NHI Top 10 (2025)"
@@ -45,6 +47,7 @@ class Rule:
 
 NHI1 = "NHI1:2025 Improper Offboarding"
 NHI3 = "NHI3:2025 Vulnerable Third-Party NHI"
+NHI4 = "NHI4:2025 Insecure Authentication"
 NHI5 = "NHI5:2025 Overprivileged NHI"
 NHI7 = "NHI7:2025 Long-Lived Secrets"
 NHI9 = "NHI9:2025 NHI Reuse"
@@ -56,7 +59,9 @@ CATALOGUE: tuple[Rule, ...] = (
         Severity.MEDIUM,
         orphaned_identity,
         "Assign an active internal owner in the registry (or tag the identity); "
-        "if its partner is offboarded or the party is unknown, disable it now and delete it after review.",
+        "if its partner is offboarded or the party is unknown, disable it now, remove every grant and "
+        "assignment the evidence names (`partner-nhi sweep --partner ID` prints each command), "
+        "and delete it after review.",
         (NHI1, NHI3),
         ("GV.OC-02", "GV.SC-10", "PR.AA-01", "ID.AM-08"),
     ),
@@ -118,6 +123,40 @@ CATALOGUE: tuple[Rule, ...] = (
         "Finish the rotation: keep the one credential in use and deactivate the others.",
         (NHI7, NHI9),
         ("PR.AA-01",),
+    ),
+    Rule(
+        "third-party-high-privilege",
+        "Third-party app with high-privilege permissions across the tenant",
+        Severity.MEDIUM,
+        third_party_high_privilege,
+        "Confirm with the app's internal owner that it needs each permission the evidence names; remove the "
+        "application permissions and tenant-wide consents it does not (`partner-nhi sweep --partner ID` prints "
+        "the commands), and ask the vendor for narrower ones (per-user consent, Sites.Selected, "
+        "application access policies in Exchange Online).",
+        (NHI3, NHI5),
+        ("GV.SC-07", "PR.AA-05", "ID.AM-08"),
+    ),
+    Rule(
+        "third-party-unverified-publisher",
+        "Third-party app from an unverified publisher holds more than low-privilege permissions",
+        Severity.MEDIUM,
+        third_party_unverified_publisher,
+        "Establish who publishes the app (its owning tenant is in the evidence); if it is not a supplier you "
+        "contract with, revoke its consents and disable it; otherwise ask the vendor to complete Microsoft "
+        "publisher verification and register its tenant in the registry.",
+        (NHI3,),
+        ("GV.SC-06", "GV.SC-07", "PR.AA-05"),
+    ),
+    Rule(
+        "federated-trust-too-broad",
+        "Federated credential that admits more than one workload",
+        Severity.MEDIUM,
+        federated_trust_too_broad,
+        "Narrow the federated credential to the one workload that needs it: a subject naming the repository "
+        "and its branch or environment (not pull requests, not a whole organisation); create one credential "
+        "per workload rather than a wide one.",
+        (NHI4, NHI5),
+        ("PR.AA-03", "PR.AA-05"),
     ),
     Rule(
         "long-lived-credential",

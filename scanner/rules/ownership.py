@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from partner_nhi.registry import OwnerStatus, PartnerStatus
 from partner_nhi.rules.model import Hit, RuleInput, Severity, Verdict
+from partner_nhi.rules.thirdparty import entitlement_evidence
 
 
 def orphaned_identity(rule_input: RuleInput) -> Iterator[Verdict]:
@@ -14,12 +15,16 @@ def orphaned_identity(rule_input: RuleInput) -> Iterator[Verdict]:
     if identity.provider_managed:
         return
     partner, owner = who.partner, who.owner
-    if partner is not None and partner.status is PartnerStatus.OFFBOARDED and identity.enabled:
+    held = list(identity.entitlements)
+    if partner is not None and partner.status is PartnerStatus.OFFBOARDED and (identity.enabled or held):
+        # disabled but still consented: the grants outlive the partner; name each one to remove
+        state = "still enabled" if identity.enabled else "disabled but still granted"
+        holding = f"; still holds {'; '.join(e.describe() for e in held)}" if held else ""
         yield Hit(
-            f"partner {partner.id} was offboarded on {partner.offboarded_on} but {identity.name} is still enabled",
+            f"partner {partner.id} was offboarded on {partner.offboarded_on} but {identity.name} is {state}{holding}",
             reason="partner-offboarded",
             severity=Severity.HIGH,
-            evidence={"offboarded_on": str(partner.offboarded_on)},
+            evidence={"offboarded_on": str(partner.offboarded_on), "remove": entitlement_evidence(held)},
         )
     elif owner is not None and owner.status is OwnerStatus.DEPARTED:
         yield Hit(

@@ -12,6 +12,7 @@ A run that breaks before a scope's commit leaves that scope's history untouched.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, inspect, text
+from sqlalchemy import Connection, Engine, event, func, inspect, text
 from sqlalchemy import select as select_columns
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlmodel import Session, col, create_engine, select
 
 from partner_nhi.connector import Scope, UnitStatus
-from partner_nhi.errors import ConfigError, PartnerNhiError
+from partner_nhi.errors import ConfigError
 from partner_nhi.history import (
     ScopeDecision,
     StoredFinding,
@@ -42,10 +43,6 @@ from partner_nhi.store.tables import FindingEventRow, FindingRow, IdentityRow, R
 from partner_nhi.store.writes import persist, table, write_scope_rows
 
 _SCHEMA_LOCK = 0x706E68695F736368  # "pnhi_sch": migrations, once per database
-
-
-class StoreError(PartnerNhiError):
-    """The database could not be reached or written."""
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -104,7 +101,17 @@ def _engine(url: str, read_only: bool = False) -> Engine:
             return engine
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:
-        raise ConfigError(f"--db / database: cannot use {url!r}: {exc}") from None
+        problem = str(exc).replace(url, masked_url(url))
+        raise ConfigError(f"--db / database: cannot use {masked_url(url)}: {problem}") from None
+
+
+_PASSWORD = re.compile(r"(?<=://)([^:/?#@]*):[^@/?#]*@")
+
+
+def masked_url(url: str) -> str:
+    """A database URL as it may be shown: the password replaced by ``***``, even in a URL
+    too broken for SQLAlchemy to parse."""
+    return _PASSWORD.sub(r"\1:***@", url)
 
 
 def _lock_key(*parts: str) -> int:
@@ -146,8 +153,9 @@ class Store:
                     self._lock(connection, _SCHEMA_LOCK)
                     if schema_revision(connection) != SCHEMA_HEAD:
                         migrate(connection)
-        except OperationalError as exc:
-            raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
+        except DatabaseError as exc:  # unreachable, refused, not a database at all: bad input, exit 2
+            detail = str(exc.orig).strip().replace(self.url, self._safe_url()) or type(exc.orig).__name__
+            raise ConfigError(f"--db / database: cannot open {self._safe_url()}: {detail}") from None
 
     def _require_file(self) -> None:
         """SQLite creates a missing file on connect: a reader checks first."""
@@ -169,7 +177,7 @@ class Store:
         self.close()
 
     def _safe_url(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
+        return masked_url(self.url)
 
     def _lock(self, connection: Any, key: int) -> None:
         if self.engine.dialect.name == "postgresql":
@@ -436,11 +444,11 @@ class Store:
         run_id: str | None = None,
     ) -> list[Finding]:
         """Current state of findings (or as a given run recorded them), filtered."""
-        filters = [
-            column == value
-            for column, value in ((FindingRow.partner, partner), (FindingRow.owner, owner), (FindingRow.rule, rule))
-            if value
+        filters: list[Any] = [
+            column == value for column, value in ((FindingRow.partner, partner), (FindingRow.rule, rule)) if value
         ]
+        if owner:  # owner ids are emails: matched whatever their case
+            filters.append(func.lower(FindingRow.owner) == owner.lower())
         with Session(self.engine) as session:
             if run_id:
                 joined = (
@@ -466,6 +474,12 @@ class Store:
             if status == "new" or (run_id and status):
                 result = [f for f in result if f.status == status]
         return sorted(result, key=lambda f: (-f.severity.rank, f.rule, f.identity))
+
+    def finding_values(self, column: str) -> set[str]:
+        """Every partner (or owner) id any stored finding names: what a filter can match."""
+        values = table(FindingRow).c[column]
+        with Session(self.engine) as session:
+            return {row[0] for row in session.execute(select_columns(values).distinct()) if row[0]}
 
     def identities(self, *, partner: str | None = None, include_gone: bool = False) -> list[IdentityRow]:
         with Session(self.engine) as session:

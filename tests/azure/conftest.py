@@ -3,49 +3,29 @@ collect helper that runs the real connector through the engine's UnitRecorder.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from partner_nhi.connector import CallCounter
-from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
-from partner_nhi.connectors.microsoft.emulator import BATCH_ITEM_HEADER, MicrosoftEmulator, Subscription, Tenant
+from helpers.microsoft import FAST_RETRY, Scan, collect_with, emulate, wire_requests
+from partner_nhi.connectors.microsoft.emulator import Subscription, Tenant
 from partner_nhi.connectors.microsoft.emulator import tenant as seed
-from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
-from partner_nhi.records import Identity
+from partner_nhi.coverage import RetryPolicy
 
 TENANT = "11111111-aaaa-4bbb-8ccc-000000000001"
 SUB_A = "22222222-aaaa-4bbb-8ccc-00000000000a"
 SUB_B = "22222222-aaaa-4bbb-8ccc-00000000000b"
 NOW = datetime.now(UTC)
-FAST_RETRY = RetryPolicy(attempts=3, initial_delay=0.01, max_delay=0.05)
 
 
 def ago(days: float) -> datetime:
     return NOW - timedelta(days=days)
 
 
-@dataclass
-class Scan:
-    identities: list[Identity]
-    outcomes: dict[str, UnitOutcome]
-    calls: CallCounter
-
-    def by_name(self, name: str) -> Identity:
-        return next(i for i in self.identities if i.name == name)
-
-
 def collect(settings: dict[str, object], retry: RetryPolicy = FAST_RETRY) -> Scan:
     from partner_nhi.connectors.azure import AzureConnector
 
-    connector = AzureConnector(settings)
-    [scope] = connector.scopes()
-    units = UnitRecorder(connector, retry)
-    calls = CallCounter()
-    identities = connector.collect(scope, units, calls)
-    return Scan(identities, {o.resource_type: o for o in units.outcomes()}, calls)
+    return collect_with(AzureConnector, settings, retry)
 
 
 def small_tenant(apps: int = 3, subscriptions: tuple[str, ...] = (SUB_A,)) -> Tenant:
@@ -70,32 +50,6 @@ def small_tenant(apps: int = 3, subscriptions: tuple[str, ...] = (SUB_A,)) -> Te
     return tenant
 
 
-@pytest.fixture
-def emulate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Tenant], MicrosoftEmulator]]:
-    """Start an emulator over a tenant, with the emulator token in the environment."""
-    started: list[MicrosoftEmulator] = []
-
-    def start(tenant: Tenant) -> MicrosoftEmulator:
-        emulator = MicrosoftEmulator(tenant).start()
-        started.append(emulator)
-        monkeypatch.setenv(TOKEN_ENV, emulator.token)
-        return emulator
-
-    yield start
-    for emulator in started:
-        emulator.stop()
-
-
-def wire_requests(emulator: MicrosoftEmulator) -> list[tuple[str, str]]:
-    """Requests that crossed the wire (not the items dispatched inside a $batch)."""
-    return [
-        (r.method, r.path)
-        for server in (emulator.graph, emulator.arm)
-        for r in server.requests
-        if BATCH_ITEM_HEADER not in r.headers
-    ]
-
-
 class Kit:
     """What the azure tests share (test modules cannot import this conftest:
     ``tests/`` is on sys.path and ``azure`` there would shadow the SDK)."""
@@ -113,3 +67,6 @@ class Kit:
 @pytest.fixture
 def kit() -> type[Kit]:
     return Kit
+
+
+__all__ = ["emulate", "kit"]  # emulate: the shared fixture (tests/helpers/microsoft.py)

@@ -5,7 +5,6 @@ finding that was not seen, or marks an identity gone."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,39 +15,19 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers.cli import Outcome, run_cli
+from helpers.cli import run_cli
 from helpers.databases import refusing_writes, run_rows
+from helpers.history import DEMO_REGISTRY as REGISTRY
+from helpers.history import Cli, Restore, gone, statuses, swap, unit
 from helpers.scan import scan
-from partner_nhi.connectors.azure.demo import TENANT_ID, demo_tenant
 from partner_nhi.connectors.microsoft.emulator import MicrosoftEmulator, Tenant, graph_error
 from partner_nhi.connectors.microsoft.emulator import tenant as seed
+from partner_nhi.connectors.microsoft.emulator.demo import TENANT_ID, demo_tenant
 from partner_nhi.registry import load_registry
 from partner_nhi.results import RunResult
 from partner_nhi.store import Store
 
-REGISTRY = Path(__file__).parents[2] / "scanner" / "demo" / "registry.yaml"
 ACME_TENANT = "0b0a4b2c-1111-4c6e-9e57-2d1c0a5f7e11"  # acme (offboarded) in the demo registry
-FAST_RETRY = {"attempts": 2, "initial_delay": 0.01, "max_delay": 0.02}
-MISSING = object()
-
-Restore = Callable[[], None]
-
-
-def swap(record: dict[str, Any], key: str, value: object = MISSING) -> Restore:
-    """Set (or, by default, remove) one field of a seeded record; return what puts it back."""
-    before = record.get(key, MISSING)
-    if value is MISSING:
-        record.pop(key, None)
-    else:
-        record[key] = value
-
-    def restore() -> None:
-        if before is MISSING:
-            record.pop(key, None)
-        else:
-            record[key] = before
-
-    return restore
 
 
 def tenant_with_acme_app() -> Tenant:
@@ -60,6 +39,11 @@ def tenant_with_acme_app() -> Tenant:
     subscription = tenant.subscriptions[0]
     subscription.role_assignments.append(seed.role_assignment(subscription, acme_app, "Reader"))
     return tenant
+
+
+def azure(emulator: MicrosoftEmulator) -> dict[str, dict[str, Any]]:
+    """The connectors section: the azure connector on this emulator's tenant."""
+    return {"azure": emulator.settings()}
 
 
 def by_name(tenant: Tenant, collection: str, name: str) -> dict[str, Any]:
@@ -142,47 +126,6 @@ CASES = {
 }
 
 
-class Cli:
-    """``partner-nhi scan --connector azure`` with a config file, a database and a JSON report."""
-
-    def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch, database: str) -> None:
-        self.folder, self.monkeypatch, self.database = folder, monkeypatch, database
-        self.runs = 0
-
-    def scan(self, *emulators: MicrosoftEmulator) -> tuple[Outcome, dict[str, Any]]:
-        self.runs += 1
-        [emulator] = emulators  # the azure section names one tenant
-        config = self.folder / f"config-{self.runs}.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "registry": str(REGISTRY),
-                    "database": self.database,
-                    "connectors": {"azure": emulator.settings()},
-                    "retry": FAST_RETRY,
-                }
-            )
-        )
-        report = self.folder / f"run-{self.runs}.json"
-        report.unlink(missing_ok=True)
-        outcome = run_cli(self.monkeypatch, "scan", "-c", str(config), "-f", "json", "-o", str(report))
-        return outcome, json.loads(report.read_text()) if report.exists() else {}
-
-
-def statuses(document: dict[str, Any]) -> dict[str, str]:
-    return {f["id"]: f["status"] for f in document["findings"]}
-
-
-def gone(database: str) -> dict[str, str | None]:
-    with Store(database) as store:
-        return {row.name: row.gone_run for row in store.identities(include_gone=True)}
-
-
-def unit(document: dict[str, Any], name: str) -> dict[str, Any]:
-    [scope] = [s for s in document["run"]["scopes"] if s["scanned"]]
-    return next(u for u in scope["units"] if u["resource_type"] == name)
-
-
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_a_malformed_record_costs_that_record_across_three_runs(
     case: str, emulate: Callable[[Tenant], MicrosoftEmulator], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -190,13 +133,13 @@ def test_a_malformed_record_costs_that_record_across_three_runs(
     emulator = emulate(tenant_with_acme_app())
     database = f"sqlite:///{tmp_path / 'history.db'}"
     cli = Cli(tmp_path, monkeypatch, database)
-    first_outcome, first = cli.scan(emulator)
+    first_outcome, first = cli.scan(azure(emulator))
     assert first_outcome.code == 0 and first["run"]["status"] == "complete"
     assert set(statuses(first).values()) == {"new"} and len(first["findings"]) >= 10
 
     malformed = CASES[case]
     restore, names = malformed.corrupt(emulator.tenant)
-    outcome, broken = cli.scan(emulator)
+    outcome, broken = cli.scan(azure(emulator))
     restore()
 
     assert outcome.code == 3 and broken["run"]["status"] == "partial"
@@ -213,7 +156,7 @@ def test_a_malformed_record_costs_that_record_across_three_runs(
     )  # every finding of run 1 is still open: seen again, or carried
     assert set(gone(database).values()) == {None}
 
-    mended_outcome, mended = cli.scan(emulator)
+    mended_outcome, mended = cli.scan(azure(emulator))
     assert mended_outcome.code == 0 and mended["run"]["status"] == "complete"
     assert statuses(mended) == dict.fromkeys(statuses(first), "open")  # same ids, open
 
@@ -224,7 +167,7 @@ def test_a_failed_service_principal_listing_keeps_what_relied_on_it(
     emulator = emulate(tenant_with_acme_app())
     database = f"sqlite:///{tmp_path / 'history.db'}"
     cli = Cli(tmp_path, monkeypatch, database)
-    _, first = cli.scan(emulator)
+    _, first = cli.scan(azure(emulator))
     [offboarded] = [
         f for f in first["findings"] if f["identity_name"] == "Acme Connector" and f["reason"] == "partner-offboarded"
     ]
@@ -232,7 +175,7 @@ def test_a_failed_service_principal_listing_keeps_what_relied_on_it(
 
     denied = graph_error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
     emulator.graph.fail("GET", r"/v1\.0/servicePrincipals$", denied)  # 403: retried by neither SDK nor engine
-    outcome, second = cli.scan(emulator)
+    outcome, second = cli.scan(azure(emulator))
 
     assert outcome.code == 3 and unit(second, "service-principals")["status"] == "failed"
     assert unit(second, SUBSCRIPTION_UNIT)["status"] == "complete"  # its roles were listed, its principal not
@@ -243,7 +186,7 @@ def test_a_failed_service_principal_listing_keeps_what_relied_on_it(
     assert set(gone(database).values()) == {None}
     assert "resolved" not in statuses(second).values()
 
-    _, third = cli.scan(emulator)
+    _, third = cli.scan(azure(emulator))
     assert third["run"]["status"] == "complete"
     assert statuses(third) == dict.fromkeys(statuses(first), "open")
 
@@ -256,9 +199,9 @@ def test_a_tenant_removed_from_the_config_is_carried_until_retired(
     kept = emulate(Tenant("5a5a5a5a-0000-4000-8000-00000000beef", applications=[other]))
     database = f"sqlite:///{tmp_path / 'history.db'}"
     cli = Cli(tmp_path, monkeypatch, database)
-    _, first = cli.scan(removed)
+    _, first = cli.scan(azure(removed))
 
-    outcome, second = cli.scan(kept)
+    outcome, second = cli.scan(azure(kept))
     assert outcome.code == 3 and second["run"]["status"] == "partial"
     [not_scanned] = [s for s in second["run"]["scopes"] if not s["scanned"]]
     assert (not_scanned["connector"], not_scanned["scope"]) == ("azure", TENANT_ID)
@@ -273,7 +216,7 @@ def test_a_tenant_removed_from_the_config_is_carried_until_retired(
     assert retired.code == 0 and f"{len(first['findings'])} open findings resolved" in retired.stdout
     with Store(database) as store:
         assert {f.id for f in store.findings(status="resolved")} == set(statuses(first))
-    outcome, third = cli.scan(kept)
+    outcome, third = cli.scan(azure(kept))
     assert outcome.code == 0 and third["run"]["status"] == "complete"
     assert [s["scope"] for s in third["run"]["scopes"]] == [kept.tenant.id]
 
@@ -348,11 +291,11 @@ def test_a_crash_exits_3_with_one_line_and_leaves_history_intact(
     emulator = emulate(tenant_with_acme_app())
     database = f"sqlite:///{tmp_path / 'history.db'}"
     cli = Cli(tmp_path, monkeypatch, database)
-    _, first = cli.scan(emulator)
+    _, first = cli.scan(azure(emulator))
     emulator.tenant.applications.append(seed.application("newcomer", datetime.now(UTC)))  # a new finding to write
 
     with refusing_writes(database, "findings"):
-        crashed, report = cli.scan(emulator)
+        crashed, report = cli.scan(azure(emulator))
 
     assert crashed.code == 3 and report == {}
     errors = [line for line in crashed.stderr.splitlines() if line.startswith("error:")]
@@ -362,5 +305,5 @@ def test_a_crash_exits_3_with_one_line_and_leaves_history_intact(
     with Store(database) as store:  # as run 1 left it
         assert {f.id: f.status for f in store.findings()} == dict.fromkeys(statuses(first), "open")
         assert "newcomer" not in {row.name for row in store.identities(include_gone=True)}
-    outcome, mended = cli.scan(emulator)
+    outcome, mended = cli.scan(azure(emulator))
     assert outcome.code == 0 and "newcomer" in {f["identity_name"] for f in mended["findings"]}

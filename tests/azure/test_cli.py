@@ -12,8 +12,8 @@ import yaml
 from typer.testing import CliRunner
 
 from partner_nhi.cli import app
-from partner_nhi.connectors.azure.demo import demo_tenant
 from partner_nhi.connectors.microsoft.emulator import arm_error, graph_error
+from partner_nhi.connectors.microsoft.emulator.demo import demo_tenant
 
 REGISTRY = Path(__file__).parents[2] / "scanner" / "demo" / "registry.yaml"
 

@@ -5,12 +5,14 @@ unlicensed reports, failed subscriptions, read-only, no secret text, call counts
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
+from helpers.microsoft import batch_items
 from partner_nhi.connector import ErrorKind, UnitStatus
-from partner_nhi.connectors.azure.demo import demo_tenant
 from partner_nhi.connectors.microsoft.emulator import arm_error, graph_error, throttled
 from partner_nhi.connectors.microsoft.emulator import tenant as seed
+from partner_nhi.connectors.microsoft.emulator.demo import demo_tenant
 from partner_nhi.connectors.microsoft.emulator.tenant import Tenant
 from partner_nhi.coverage import RetryPolicy
 from partner_nhi.records import CredentialKind, Identity
@@ -169,17 +171,62 @@ def test_unknown_subscription_is_not_found(emulate, kit) -> None:
     assert scan.outcomes[f"role-assignments/{kit.SUB_B}"].error_kind is ErrorKind.NOT_FOUND
 
 
-def test_throttled_batch_item_is_retried_by_the_engine(emulate, kit) -> None:
+def test_a_throttled_batch_item_alone_is_sent_again_after_its_retry_after(emulate, kit) -> None:
     tenant = kit.small_tenant(apps=25)
     tenant.applications[21]["federatedIdentityCredentials"] = [seed.federated("https://issuer", "sub")]
     emulator = emulate(tenant)
-    emulator.graph.fail("GET", r"/federatedIdentityCredentials$", throttled(retry_after=0))
-    scan = kit.collect(emulator.settings())
+    calm = kit.collect(emulator.settings())
+    emulator.graph.requests.clear()
+
+    throttled_item = rf"/applications/{tenant.applications[21]['id']}/federatedIdentityCredentials$"
+    emulator.graph.fail("GET", throttled_item, throttled(retry_after=1))  # a 429 inside a 200 batch
+    started = time.monotonic()
+    scan = kit.collect(emulator.settings(), retry=RetryPolicy(attempts=1))  # no engine retry
+    elapsed = time.monotonic() - started
 
     assert scan.outcomes["federated-credentials"].status is UnitStatus.COMPLETE
-    assert scan.calls.by_operation["POST /v1.0/$batch"] == 3  # 2 chunks of <= 20, one retried
+    assert _comparable(scan.identities) == _comparable(calm.identities)
+    assert scan.calls.by_operation["POST /v1.0/$batch"] == 3  # 2 chunks of <= 20, then the one item again
+    items = [p for p in batch_items(emulator) if p.endswith("/federatedIdentityCredentials")]
+    again = f"/v1.0/applications/{tenant.applications[21]['id']}/federatedIdentityCredentials"
+    assert len(items) == 25 + 1 and items[-1] == again  # only the throttled item was sent again
+    assert elapsed >= 1.0  # after the Retry-After it asked for
     holder = scan.by_name("app-021")
     assert [c.kind for c in holder.credentials] == [CredentialKind.CLIENT_SECRET, CredentialKind.FEDERATED]
+
+
+def test_a_batch_item_throttled_past_its_attempts_is_classified_throttled(emulate, kit) -> None:
+    emulator = emulate(kit.small_tenant(apps=3))
+    emulator.graph.fail("GET", r"/federatedIdentityCredentials$", throttled(retry_after=0), times=100)
+    scan = kit.collect(emulator.settings(), retry=RetryPolicy(attempts=1))
+    outcome = scan.outcomes["federated-credentials"]
+    assert outcome.status is UnitStatus.FAILED and outcome.error_kind is ErrorKind.THROTTLED
+    assert scan.calls.by_operation["POST /v1.0/$batch"] == 4  # the batch helper's attempts, then the engine's
+
+
+def test_owners_past_the_expand_cap_are_read_per_object(emulate, kit) -> None:
+    tenant = kit.small_tenant(apps=2)
+    crowd = [seed.user(f"owner{n:02d}@example.com") for n in range(25)]
+    tenant.users += crowd
+    tenant.applications[0]["owners"] = [u["id"] for u in crowd]
+    emulator = emulate(tenant)
+    scan = kit.collect(emulator.settings())
+
+    app = scan.by_name("app-000")
+    assert sorted(app.owner_hints) == sorted(u["userPrincipalName"] for u in crowd)  # all 25, not the first 20
+    assert batch_items(emulator).count(f"/v1.0/applications/{tenant.applications[0]['id']}/owners") == 1
+    assert scan.outcomes["applications"].status is UnitStatus.COMPLETE
+    assert scan.by_name("app-001").owner_hints == ("bob@example.com",)  # under the cap: no extra read
+
+
+def test_owners_returned_as_id_and_type_only_are_noted_not_dropped(emulate, kit) -> None:
+    emulator = emulate(kit.small_tenant(apps=2))
+    emulator.graph_api.owners_without_details = True  # as without Directory.Read.All
+    scan = kit.collect(emulator.settings())
+    apps = scan.outcomes["applications"]
+    assert apps.status is UnitStatus.COMPLETE
+    assert [n for n in apps.notes if n.startswith("owner evidence missing: 2 object(s)")]
+    assert all(i.owner_hints == () for i in scan.identities)
 
 
 def test_failed_batch_chunk_makes_the_unit_partial(emulate, kit) -> None:

@@ -12,7 +12,6 @@ from azure.mgmt.authorization.v2022_04_01.models import RoleAssignment
 
 from partner_nhi.connectors.azure import AzureConnector
 from partner_nhi.connectors.azure.identities import TenantObjects, build_identities
-from partner_nhi.connectors.azure.settings import MICROSOFT_TENANT_IDS
 from partner_nhi.connectors.microsoft import sign_ins
 from partner_nhi.connectors.microsoft.attributes import owner_hints, parse_tags
 from partner_nhi.connectors.microsoft.credentials import thumbprint
@@ -26,6 +25,7 @@ from partner_nhi.connectors.microsoft.role_assignments import (
     read_grants,
 )
 from partner_nhi.connectors.microsoft.sign_ins import Activity
+from partner_nhi.connectors.microsoft.tenants import MICROSOFT_TENANT_IDS
 from partner_nhi.connectors.microsoft.times import parse_time
 from partner_nhi.coverage import UnitRecorder
 from partner_nhi.errors import MalformedRecord

@@ -9,7 +9,15 @@ import pytest
 from helpers.builders import NOW, credential, identity
 from partner_nhi.attribution import Attributor
 from partner_nhi.config import Thresholds
-from partner_nhi.records import Affiliation, CredentialKind, Identity, LastUse
+from partner_nhi.records import (
+    Affiliation,
+    CredentialKind,
+    Entitlement,
+    EntitlementKind,
+    EntitlementLevel,
+    Identity,
+    LastUse,
+)
 from partner_nhi.registry import Registry
 from partner_nhi.rules import CATALOGUE, Hit, RuleInput, Severity, Undetermined
 from partner_nhi.rules.catalogue import DEFAULT_THRESHOLDS, evaluate, finding_id
@@ -79,6 +87,24 @@ def test_orphaned_reasons(registry: Registry, overrides: dict[str, Any], reason:
 def test_offboarded_partner_but_disabled_is_not_partner_offboarded(registry: Registry) -> None:
     found = hits(judge(registry, identity("acme-sync", tags={}, enabled=False)), "orphaned-identity")
     assert found == []  # disabled, and the sponsor (active) owns it
+
+
+def test_offboarded_partner_disabled_but_still_granted_names_each_grant(registry: Registry) -> None:
+    grant = entitlement("Files.Read.All", EntitlementKind.DELEGATED, all_users=True, ids=("grant-1",))
+    found = hits(
+        judge(registry, identity("acme-sync", tags={}, enabled=False, entitlements=(grant,))), "orphaned-identity"
+    )
+    [hit] = found
+    assert hit.reason == "partner-offboarded"
+    assert "disabled but still granted" in hit.message and "Files.Read.All on Microsoft Graph" in hit.message
+    assert hit.evidence["remove"] == [
+        {
+            "permission": "Files.Read.All on Microsoft Graph (delegated, all users)",
+            "level": "high",
+            "classified_by": "test",
+            "ids": ["grant-1"],
+        }
+    ]
 
 
 def test_provider_managed_roles_are_never_orphaned(registry: Registry) -> None:
@@ -226,3 +252,94 @@ def test_thresholds_resolve_partner_over_provider_over_default() -> None:
     assert thresholds.resolve("gcp", "globex")["expiring-credential"] == 30
     with pytest.raises(ValueError, match="no threshold for stale-idnetity"):
         Thresholds(default={"stale-idnetity": 5})
+
+
+# -- third-party apps -------------------------------------------------------------
+
+
+def entitlement(
+    permission: str,
+    kind: EntitlementKind = EntitlementKind.APPLICATION,
+    level: EntitlementLevel = EntitlementLevel.HIGH,
+    **extra: Any,
+) -> Entitlement:
+    return Entitlement(
+        kind=kind,
+        resource="Microsoft Graph",
+        permission=permission,
+        level=level,
+        classified_by="test",
+        source="grants",
+        **{"ids": (f"id-{permission}",), **extra},
+    )
+
+
+FOREIGN = (Affiliation(kind="azure-tenant", value="tenant-unknown", external=True),)
+
+
+@pytest.mark.parametrize(
+    ("held", "fires"),
+    [
+        ((entitlement("Mail.ReadWrite"),), True),
+        ((entitlement("Files.Read.All", EntitlementKind.DELEGATED, all_users=True),), True),
+        ((entitlement("Files.Read.All", EntitlementKind.DELEGATED, users=40),), False),  # per-user consent
+        ((entitlement("User.Read.All", level=EntitlementLevel.MEDIUM),), False),
+        ((), False),
+    ],
+)
+def test_third_party_high_privilege(registry: Registry, held: tuple[Entitlement, ...], fires: bool) -> None:
+    subject = identity("vendor-app", affiliations=FOREIGN, entitlements=held, publisher_verified=True)
+    found = hits(judge(registry, subject), "third-party-high-privilege")
+    assert bool(found) is fires
+    if fires:
+        assert found[0].evidence["parties"] == ["azure-tenant tenant-unknown"]
+        assert found[0].evidence["permissions"][0]["ids"] == list(held[0].ids)
+
+
+def test_the_customers_own_app_is_not_third_party(registry: Registry) -> None:
+    subject = identity("own-app", entitlements=(entitlement("Mail.ReadWrite"),), publisher_verified=False)
+    verdicts = judge(registry, subject)
+    assert "third-party-high-privilege" not in verdicts and "third-party-unverified-publisher" not in verdicts
+
+
+@pytest.mark.parametrize(
+    ("verified", "level", "fires"),
+    [
+        (False, EntitlementLevel.MEDIUM, True),
+        (False, EntitlementLevel.HIGH, True),
+        (False, EntitlementLevel.LOW, False),  # User.Read, openid: nothing above low
+        (True, EntitlementLevel.HIGH, False),
+        (None, EntitlementLevel.HIGH, False),  # the platform has no notion of a verified publisher
+    ],
+)
+def test_third_party_unverified_publisher(
+    registry: Registry, verified: bool | None, level: EntitlementLevel, fires: bool
+) -> None:
+    held = (entitlement("Mail.ReadWrite", EntitlementKind.DELEGATED, level=level, users=1),)
+    subject = identity("vendor-app", affiliations=FOREIGN, entitlements=held, publisher_verified=verified)
+    assert bool(hits(judge(registry, subject), "third-party-unverified-publisher")) is fires
+
+
+def test_microsofts_own_apps_are_never_judged_as_third_party(registry: Registry) -> None:
+    subject = identity(
+        "Graph Explorer",
+        affiliations=FOREIGN,
+        entitlements=(entitlement("Mail.ReadWrite"),),
+        publisher_verified=False,
+        provider_managed=True,
+    )
+    assert judge(registry, subject) == {}
+
+
+# -- federated-trust-too-broad ------------------------------------------------------
+
+
+def test_a_federated_credential_admitting_many_workloads(registry: Registry) -> None:
+    broad = credential("fic-1", CredentialKind.FEDERATED, used="unknown").model_copy(
+        update={"admits_many": "any pull request of octo-org/app", "display": "issuer repo:octo-org/app:pull_request"}
+    )
+    narrow = credential("fic-2", CredentialKind.FEDERATED, used="unknown")
+    found = hits(judge(registry, identity(credentials=(broad, narrow))), "federated-trust-too-broad")
+    assert [(h.credential, h.evidence["admits"]) for h in found] == [("fic-1", "any pull request of octo-org/app")]
+    inactive = broad.model_copy(update={"active": False})
+    assert hits(judge(registry, identity(credentials=(inactive,))), "federated-trust-too-broad") == []

@@ -2,12 +2,18 @@
 
 Served: ``/v1.0/applications`` and ``/v1.0/servicePrincipals`` (``$select``,
 ``$top``, ``$expand=owners($select=...)``, ``@odata.nextLink`` with
-``$skiptoken``, page size capped at 100 when expanding, as Graph does),
-``/v1.0/applications/{id}/federatedIdentityCredentials``, ``/v1.0/$batch``
-(at most 20 requests, each dispatched like a request of its own), and the
-beta reports ``servicePrincipalSignInActivities`` and
+``$skiptoken``, page size capped at 100 and expanded owners at 20 per object when
+expanding, as Graph does), one service principal by id (``$select``, e.g. a
+resource's ``appRoles``), ``/v1.0/{applications|servicePrincipals}/{id}/owners``,
+``/v1.0/servicePrincipals/{id}/appRoleAssignments``, ``/v1.0/oauth2PermissionGrants``
+(the tenant's delegated grants, paged), ``/v1.0/applications/{id}/federatedIdentityCredentials``,
+``/v1.0/$batch`` (at most 20 requests, each dispatched like a request of its own, so
+a fault makes one item answer 429 with its own ``Retry-After`` inside a 200 batch),
+and the beta reports ``servicePrincipalSignInActivities`` and
 ``appCredentialSignInActivities`` (403 ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``
-when the tenant is not licensed). Errors carry Graph's body with ``innerError``.
+when the tenant is not licensed). Without ``Directory.Read.All`` Graph returns owners as
+id and type only: ``owners_without_details`` answers so. Errors carry Graph's body
+with ``innerError``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from partner_nhi.connectors.loopback import Handler, Request, Response, page
@@ -28,6 +33,7 @@ from partner_nhi.connectors.microsoft.emulator.tenant import JSON, Tenant
 
 MAX_TOP = 999
 MAX_TOP_EXPANDED = 100
+MAX_EXPANDED_ITEMS = 20  # owners per object in an $expand, without a nextLink
 BATCH_ITEM_HEADER = "x-emulator-batch-item"  # marks requests dispatched from inside a $batch
 _EMULATOR_KEYS = ("owners", "federatedIdentityCredentials")
 _EXPAND = re.compile(r"(\w+)(?:\(\$select=([^)]*)\))?")
@@ -67,6 +73,24 @@ EXPIRED_TOKEN = (
 )
 
 
+@dataclass
+class _Index:
+    """A tenant list's rows by one key, rebuilt when tests add or remove rows: a scan per request
+    is quadratic on a benchmark tenant."""
+
+    key: str
+    _size: int = -1
+    _by_key: dict[str, list[JSON]] = field(default_factory=dict)
+
+    def rows(self, rows: list[JSON], value: str) -> list[JSON]:
+        if len(rows) != self._size:
+            self._by_key = {}
+            for row in rows:
+                self._by_key.setdefault(str(row.get(self.key)), []).append(row)
+            self._size = len(rows)
+        return self._by_key.get(value, [])
+
+
 HOLD_TIMEOUT = 60.0  # seconds a held answer waits for its release at most
 
 
@@ -101,9 +125,12 @@ class GraphApi:
     page_size: int = MAX_TOP  # the server's own cap, below $top, to force paging in tests
     leak_secret_text: bool = False  # a misbehaving server: echo seeded secretText values
     expire_page_tokens: int = 0  # answer the next N continuation requests with an expired token
+    owners_without_details: bool = False  # as without Directory.Read.All: owners as id and type only
     # set by the emulator to its server's dispatch, so $batch items are logged and can fail
     dispatch: Callable[[Request], Response] | None = None
-    _apps_by_id: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _apps: _Index = field(default_factory=lambda: _Index("id"), repr=False)
+    _principals: _Index = field(default_factory=lambda: _Index("id"), repr=False)
+    _assignments: _Index = field(default_factory=lambda: _Index("principalId"), repr=False)
     _holds: list[HeldAnswer] = field(default_factory=list, repr=False)
 
     def hold(self, path_pattern: str) -> HeldAnswer:
@@ -113,16 +140,28 @@ class GraphApi:
         self._holds.append(held)
         return held
 
-    def _application(self, app_id: str) -> dict[str, Any] | None:
-        """By id, from an index rebuilt when tests add applications (a scan per lookup is quadratic)."""
-        if len(self._apps_by_id) != len(self.tenant.applications):
-            self._apps_by_id = {a["id"]: a for a in self.tenant.applications}
-        return self._apps_by_id.get(app_id)
+    def _application(self, app_id: str) -> JSON | None:
+        return next(iter(self._apps.rows(self.tenant.applications, app_id)), None)
+
+    def _principal(self, principal_id: str) -> JSON | None:
+        return next(iter(self._principals.rows(self.tenant.service_principals, principal_id)), None)
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         return [
             ("GET", r"/v1\.0/applications", self._guarded(self._applications)),
             ("GET", r"/v1\.0/servicePrincipals", self._guarded(self._service_principals)),
+            ("GET", r"/v1\.0/servicePrincipals/(?P<id>[^/]+)", self._guarded(self._service_principal)),
+            (
+                "GET",
+                r"/v1\.0/(?P<collection>applications|servicePrincipals)/(?P<id>[^/]+)/owners",
+                self._guarded(self._owners),
+            ),
+            (
+                "GET",
+                r"/v1\.0/servicePrincipals/(?P<id>[^/]+)/appRoleAssignments",
+                self._guarded(self._app_role_assignments),
+            ),
+            ("GET", r"/v1\.0/oauth2PermissionGrants", self._guarded(self._delegated_grants)),
             (
                 "GET",
                 r"/v1\.0/applications/(?P<id>[^/]+)/federatedIdentityCredentials",
@@ -193,15 +232,19 @@ class GraphApi:
             if select:
                 out = {k: v for k, v in out.items() if k in select or k == "id"}
             if "owners" in expands:
-                fields = expands["owners"]
-                out["owners"] = [
-                    {"@odata.type": "#microsoft.graph.user", **_pick(users[o], fields)}
-                    for o in row.get("owners", [])
-                    if o in users
-                ]
+                out["owners"] = self._owner_objects(row, users, expands["owners"])[:MAX_EXPANDED_ITEMS]
             return out
 
         return project
+
+    def _owner_objects(self, row: JSON, users: dict[str, JSON], fields: list[str]) -> list[JSON]:
+        """A row's owners as Graph returns directory objects: id and type only without the permission."""
+        shown = ["id"] if self.owners_without_details else fields
+        return [
+            {"@odata.type": "#microsoft.graph.user", **_pick(users[o], shown)}
+            for o in row.get("owners", [])
+            if o in users
+        ]
 
     # -- handlers --------------------------------------------------------------
 
@@ -211,15 +254,38 @@ class GraphApi:
     def _service_principals(self, request: Request) -> Response:
         return self._listing(request, self.tenant.service_principals, "servicePrincipals", self._project(request))
 
+    def _service_principal(self, request: Request) -> Response:
+        sp = self._principal(request.params["id"])
+        if sp is None:
+            return _not_found(request.params["id"])
+        base = f"http://{request.headers.get('host', '127.0.0.1')}"
+        return Response(
+            200, {"@odata.context": f"{base}/v1.0/$metadata#servicePrincipals/$entity", **self._project(request)(sp)}
+        )
+
+    def _owners(self, request: Request) -> Response:
+        lookup = self._application if request.params["collection"] == "applications" else self._principal
+        row = lookup(request.params["id"])
+        if row is None:
+            return _not_found(request.params["id"])
+        users = {u["id"]: u for u in self.tenant.users}
+        owners = self._owner_objects(row, users, _split(request.query.get("$select")))
+        return self._listing(request, owners, "directoryObjects", dict)
+
+    def _app_role_assignments(self, request: Request) -> Response:
+        principal = request.params["id"]
+        if self._principal(principal) is None:
+            return _not_found(principal)
+        rows = self._assignments.rows(self.tenant.app_role_assignments, principal)
+        return self._listing(request, rows, f"servicePrincipals('{principal}')/appRoleAssignments", dict)
+
+    def _delegated_grants(self, request: Request) -> Response:
+        return self._listing(request, self.tenant.oauth2_permission_grants, "oauth2PermissionGrants", dict)
+
     def _federated(self, request: Request) -> Response:
         app = self._application(request.params["id"])
         if app is None:
-            return graph_error(
-                404,
-                "Request_ResourceNotFound",
-                f"Resource '{request.params['id']}' does not exist or one of its queried "
-                "reference-property objects are not present.",
-            )
+            return _not_found(request.params["id"])
         select = _split(request.query.get("$select"))
         rows = [_pick(f, select) if select else f for f in app.get("federatedIdentityCredentials", [])]
         base = f"http://{request.headers.get('host', '127.0.0.1')}"
@@ -257,6 +323,14 @@ class GraphApi:
                 }
             )
         return Response(200, {"responses": responses})
+
+
+def _not_found(object_id: str) -> Response:
+    return graph_error(
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{object_id}' does not exist or one of its queried reference-property objects are not present.",
+    )
 
 
 def _split(value: str | None) -> list[str]:

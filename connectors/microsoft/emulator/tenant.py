@@ -63,6 +63,8 @@ class Tenant:
     sign_in_activities: list[JSON] | None = field(default_factory=list)
     credential_sign_in_activities: list[JSON] | None = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
+    oauth2_permission_grants: list[JSON] = field(default_factory=list)  # delegated grants
+    app_role_assignments: list[JSON] = field(default_factory=list)  # app roles granted to principals
 
     def subscription(self, subscription_id: str) -> Subscription | None:
         return next((s for s in self.subscriptions if s.id == subscription_id), None)
@@ -190,6 +192,70 @@ def service_principal(
         "passwordCredentials": list(secrets),
         "keyCredentials": [],
         "owners": [o["id"] for o in owners],
+    }
+
+
+def resource_principal(
+    app_id: str,
+    name: str,
+    app_roles: dict[str, str],
+    *,
+    owner_tenant: str = MICROSOFT_SERVICES_TENANT,
+    scopes: Sequence[str] = (),
+) -> JSON:
+    """An API's service principal: its app roles (value -> id) are what application permissions name."""
+    principal = service_principal({"appId": app_id, "displayName": name}, owner_tenant)
+    principal["appRoles"] = [
+        {
+            "allowedMemberTypes": ["Application"],
+            "description": f"Allows the app to {value} without a signed-in user.",
+            "displayName": value,
+            "id": role_id,
+            "isEnabled": True,
+            "origin": "Application",
+            "value": value,
+        }
+        for value, role_id in app_roles.items()
+    ]
+    principal["oauth2PermissionScopes"] = [
+        {"id": new_id(), "value": scope, "type": "User", "isEnabled": True, "adminConsentDisplayName": scope}
+        for scope in scopes
+    ]
+    return principal
+
+
+def _graph_key(*guids: str) -> str:
+    """Graph's opaque ids of grants: base64url of the object ids they join, unpadded."""
+    raw = b"".join(uuid.UUID(g).bytes_le for g in guids)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def delegated_grant(client: JSON, resource: JSON, scope: str, principal: JSON | None = None) -> JSON:
+    """An oAuth2PermissionGrant: for every user (``AllPrincipals``) or, given ``principal``, one user."""
+    joined = [client["id"], resource["id"], *([principal["id"]] if principal else [])]
+    return {
+        "id": _graph_key(*joined),
+        "clientId": client["id"],
+        "consentType": "Principal" if principal else "AllPrincipals",
+        "principalId": principal["id"] if principal else None,
+        "resourceId": resource["id"],
+        "scope": scope,
+    }
+
+
+def app_role_assignment(client: JSON, resource: JSON, role: str, created: datetime) -> JSON:
+    """An application permission: ``role`` (an app role value) of ``resource`` granted to ``client``."""
+    role_id = next(r["id"] for r in resource.get("appRoles", []) if r["value"] == role)
+    return {
+        "id": _graph_key(client["id"], new_id()),
+        "appRoleId": role_id,
+        "createdDateTime": iso(created),
+        "deletedDateTime": None,
+        "principalDisplayName": client["displayName"],
+        "principalId": client["id"],
+        "principalType": "ServicePrincipal",
+        "resourceDisplayName": resource["displayName"],
+        "resourceId": resource["id"],
     }
 
 
