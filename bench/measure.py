@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+IN_BATCH = " (in $batch)"  # the end of an operation's name when it came inside a Graph $batch
 
 
 @dataclass
@@ -28,13 +29,19 @@ class Measured:
     exit_code: int
     wall: float  # seconds from spawn to exit
     peak_rss_mb: float
+    cpu_seconds: float  # user and system: steadier than the wall on a shared machine
     spawned: float  # epoch seconds
     first_request: float | None = None  # epoch seconds, as the server saw it
     operations: dict[str, int] = field(default_factory=dict)
 
     @property
     def calls(self) -> int:
-        return sum(self.operations.values())
+        """HTTP requests (a Graph $batch is one, whatever it carries)."""
+        return sum(n for operation, n in self.operations.items() if not operation.endswith(IN_BATCH))
+
+    @property
+    def batch_items(self) -> int:
+        return sum(n for operation, n in self.operations.items() if operation.endswith(IN_BATCH))
 
     @property
     def startup(self) -> float | None:
@@ -108,4 +115,5 @@ def run_process(argv: Sequence[str], environ: Mapping[str, str], log: Path, time
     if wall >= timeout:
         raise TimedOut(f"{argv[0]} ran past {timeout:.0f} s and was killed")
     process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-    return Measured(list(argv), process.returncode, wall, usage.ru_maxrss / 1024, spawned)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(list(argv), process.returncode, wall, usage.ru_maxrss / 1024, cpu, spawned)

@@ -60,8 +60,10 @@ def _process(measured: Measured) -> dict[str, Any]:
     return {
         "wall_seconds": round(measured.wall, 1),
         "peak_rss_mb": round(measured.peak_rss_mb, 1),
+        "cpu_seconds": round(measured.cpu_seconds, 1),
         "startup_seconds": None if measured.startup is None else round(measured.startup, 2),
         "calls": measured.calls,
+        "batch_items": measured.batch_items,
         "operations": dict(sorted(measured.operations.items())),
         "exit_code": measured.exit_code,
     }

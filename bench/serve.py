@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from measure import IN_BATCH
+
 Counts = Callable[[], Counter[str]]
 # a path segment that names one object (a GUID, a number, a long id): counted as one operation
 _ID = re.compile(r"(?<=/)(?:[0-9a-fA-F-]{8,}|\d+|[^/]{40,})(?=/|$)")
@@ -82,8 +84,10 @@ def _aws(size: int, accounts: int, clock: _Clock) -> Iterator[tuple[dict[str, An
         yield settings, environ, counts
 
 
-def _http_counts(servers: dict[str, Any]) -> Counts:
-    """Counts over LoopbackServers' request logs: ``NAME METHOD /path/{id}/...``."""
+def _http_counts(servers: dict[str, Any], item_header: str | None = None) -> Counts:
+    """Counts over LoopbackServers' request logs: ``NAME METHOD /path/{id}/...``; a request
+    that came inside a Graph ``$batch`` (marked by ``item_header``) is named apart, as it is
+    no HTTP request of its own but is throttled as one."""
     seen = dict.fromkeys(servers, 0)
 
     def counts() -> Counter[str]:
@@ -92,7 +96,8 @@ def _http_counts(servers: dict[str, Any]) -> Counts:
             requests = server.requests[seen[name] :]
             seen[name] += len(requests)
             for request in requests:
-                found[f"{name} {request.method} {_ID.sub('{id}', request.path)}"] += 1
+                item = IN_BATCH if item_header and item_header in request.headers else ""
+                found[f"{name} {request.method} {_ID.sub('{id}', request.path)}{item}"] += 1
         return found
 
     return counts
@@ -103,10 +108,10 @@ def _azure(size: int, accounts: int, clock: _Clock) -> Iterator[tuple[dict[str, 
     from azure_estate import build_tenant
 
     from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
-    from partner_nhi.connectors.microsoft.emulator import MicrosoftEmulator
+    from partner_nhi.connectors.microsoft.emulator import BATCH_ITEM_HEADER, MicrosoftEmulator
 
     with MicrosoftEmulator(build_tenant(size)) as emulator:
-        counts = _http_counts({"graph": emulator.graph, "arm": emulator.arm})
+        counts = _http_counts({"graph": emulator.graph, "arm": emulator.arm}, BATCH_ITEM_HEADER)
         yield emulator.settings(), {TOKEN_ENV: emulator.token}, counts
 
 
