@@ -57,7 +57,7 @@ def _label(pid: str) -> str:
     except OSError:
         return "?"
     words = [os.path.basename(a.decode(errors="replace")) for a in argv[:3] if a]
-    return f"{' '.join(words)[:60]} (in {cwd})"
+    return f"{' '.join(words)[:60]} (in {cwd})" if words else "kernel threads"
 
 
 class Neighbours:

@@ -50,10 +50,11 @@ class Measured:
 
 
 class EstateServer:
-    """``bench/serve.py`` in a child process: ``with EstateServer("aws", 10000) as estate:``."""
+    """``bench/serve.py`` in a child process, its stderr to ``log``:
+    ``with EstateServer("aws", 10000, log) as estate:``."""
 
-    def __init__(self, cloud: str, size: int, accounts: int = 1) -> None:
-        self.cloud, self.size, self.accounts = cloud, size, accounts
+    def __init__(self, cloud: str, size: int, log: Path, accounts: int = 1) -> None:
+        self.cloud, self.size, self.accounts, self.log = cloud, size, accounts, log
         self.settings: dict[str, Any] = {}
         self.environ: dict[str, str] = {}
         self.seeded = 0.0  # seconds to seed and start serving
@@ -61,7 +62,11 @@ class EstateServer:
     def __enter__(self) -> EstateServer:
         started = time.perf_counter()
         argv = [sys.executable, str(BENCH / "serve.py"), self.cloud, str(self.size), "--accounts", str(self.accounts)]
-        self._child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # noqa: S603
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("w") as errors:  # moto logs each action it lacks (Prowler calls some)
+            self._child = subprocess.Popen(  # noqa: S603
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True
+            )
         announced = self._read()
         self.settings, self.environ = announced["settings"], announced["environ"]
         self.seeded = time.perf_counter() - started

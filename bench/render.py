@@ -53,7 +53,11 @@ def _met(ok: bool) -> str:
 def _load(row: dict[str, Any]) -> str:
     load = row["load"]
     others = "; ".join(f"{label}: {seconds} s" for label, seconds in load["others_top"])
-    return f"{load['load_min']:.1f}-{load['load_max']:.1f} (others {load['others_cpu_seconds']} CPU s: {others})"
+    lull = "" if load["quiet"] else f"; no lull in {load['waited_seconds']:.0f} s"
+    return (
+        f"{load['load_at_start']:.1f} at start, {load['load_min']:.1f}-{load['load_max']:.1f} during{lull} "
+        f"(others {load['others_cpu_seconds']} CPU s: {others})"
+    )
 
 
 def split_calls(operations: dict[str, int]) -> dict[str, int]:
@@ -259,7 +263,7 @@ def _profile(results: dict[str, Any]) -> str:
         return "Not measured in this run."
     layers = ", ".join(f"{name} {share} %" for name, share in found["layers"])
     return (
-        f"py-spy, {found['rate']} samples/s, every thread, on-CPU samples only ({found['samples']:,} samples) of a "
+        f"py-spy, {found['rate']} samples/s, every thread while it holds the GIL ({found['samples']:,} samples) of a "
         f"second scan of the {found['size']:,}-identity AWS estate ({found['wall_seconds']} s under the profiler).\n\n"
         f"By layer (the sampled frame's module): {layers}.\n\n"
         + _table(("top functions by own time", "% of samples"), found["top_self"])
@@ -283,7 +287,7 @@ def generated(results: dict[str, Any]) -> str:
             _targets(results),
             "## Side by side with Prowler",
             _prowler(results),
-            "## Profile of the 10,000-identity AWS scan",
+            "## Profile of an AWS scan",
             _profile(results),
         )
     )

@@ -38,8 +38,6 @@ from spy import summarise, wrap
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 WORK = ROOT / "build" / "bench" / "runs"
-PROWLER_SIZE = 2500  # 2,000 users + 500 roles
-PROFILE_SIZE = 10000
 
 
 def _figures(scan: Scan) -> dict[str, Any]:
@@ -84,8 +82,19 @@ class Harness:
     def log(self, message: str) -> None:
         print(f"{datetime.now():%H:%M:%S} {message}", flush=True)
 
+    def quiet(self) -> dict[str, Any]:
+        """Wait, up to --wait seconds, for the 1-minute load to fall to --quiet-load: on a
+        shared machine, measure in a lull when there is one, and say when there was none."""
+        waited = 0.0
+        while os.getloadavg()[0] > self.args.quiet_load and waited < self.args.wait:
+            time.sleep(10)
+            waited += 10
+        load = os.getloadavg()[0]
+        return {"waited_seconds": waited, "load_at_start": round(load, 2), "quiet": load <= self.args.quiet_load}
+
     def scan(self, estate: EstateServer, name: str, **extra: Any) -> Scan | None:
         """One measured partner-nhi scan, recorded with the load it ran under."""
+        lull = self.quiet()
         self.log(f"scan {name} (load {_load()})")
         try:
             with Neighbours() as others:
@@ -100,7 +109,7 @@ class Harness:
             "concurrency": extra.get("concurrency", 8),
             "seed_seconds": round(estate.seeded, 1),
             **_figures(scan),
-            "load": others.summary(),
+            "load": {**lull, **others.summary()},
         }
         self.results["scans"].append(row)
         self.log(f"  {row['wall_seconds']} s, {row['peak_rss_mb']} MB, {row['calls']} calls, {row['status']}")
@@ -113,6 +122,7 @@ class Harness:
         )
 
     def prowler(self, estate: EstateServer, ours: Scan) -> None:
+        lull = self.quiet()
         self.log(f"prowler {VERSION} on the same estate (load {_load()})")
         with Neighbours() as others:
             measured, findings = prowler_scan(estate, WORK / "prowler", self.args.timeout)
@@ -139,7 +149,7 @@ class Harness:
             **_process(measured),
             "findings_failed": failed_by_check(findings),
             "comparison": comparison,
-            "load": others.summary(),
+            "load": {**lull, **others.summary()},
         }
         self.log(f"  {measured.wall:.1f} s, {measured.peak_rss_mb:.0f} MB, {measured.calls} calls")
 
@@ -153,10 +163,10 @@ class Harness:
         """N accounts of ``size`` identities, beside one account of that size (SPEC §8)."""
         if size not in self.args.sizes:
             self.log(f"seeding aws {size}")
-            with EstateServer("aws", size) as single:
+            with EstateServer("aws", size, WORK / f"serve-aws-{size}.log") as single:
                 self.scan(single, f"aws-{size}")
         self.log(f"seeding aws {accounts} x {size}")
-        with EstateServer("aws", size, accounts) as estate:
+        with EstateServer("aws", size, WORK / f"serve-aws-{accounts}x{size}.log", accounts) as estate:
             self.scan(estate, f"aws-{accounts}x{size}")
 
     def run(self) -> None:
@@ -169,11 +179,11 @@ class Harness:
                     )
                     continue
                 self.log(f"seeding {cloud} {size}")
-                with EstateServer(cloud, size) as estate:
+                with EstateServer(cloud, size, WORK / f"serve-{cloud}-{size}.log") as estate:
                     ours = self.scan(estate, f"{cloud}-{size}")
-                    if cloud == "aws" and size == PROWLER_SIZE and args.prowler and ours is not None:
+                    if cloud == "aws" and size == args.prowler_size and args.prowler and ours is not None:
                         self.prowler(estate, ours)
-                    if cloud == "aws" and size == PROFILE_SIZE and args.profile:
+                    if cloud == "aws" and size == args.profile_size and args.profile:
                         self.profile(estate)
             if cloud == "aws" and args.accounts > 1:
                 self.accounts(args.accounts, args.account_size)
@@ -199,7 +209,11 @@ def main() -> None:
     parser.add_argument("--account-size", type=int, default=10000)
     parser.add_argument("--prowler", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--prowler-size", type=int, default=2500, help="the AWS size Prowler also scans")
+    parser.add_argument("--profile-size", type=int, default=10000, help="the AWS size profiled")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per scan before it is killed")
+    parser.add_argument("--quiet-load", type=float, default=2.0, help="1-minute load to wait for before a scan")
+    parser.add_argument("--wait", type=float, default=60, help="seconds to wait for that load at most")
     parser.add_argument("--render", action="store_true", help="only render BENCHMARKS.md from results.json")
     args = parser.parse_args()
     if not args.render:
