@@ -129,6 +129,13 @@ class Connector(ABC):
     def scopes(self) -> list[Scope]:
         """The accounts/tenants/projects the configuration names (no API call)."""
 
+    def alongside(self, others: Mapping[str, Connector]) -> None:
+        """Called once per run with the run's other connectors (by name), before any scope is
+        listed, so that two connectors reading one tenant can split it without the user having
+        to say so (third-party apps are the m365 connector's when it runs beside azure).
+        Default: nothing to share."""
+        return None
+
     def discover(self) -> list[Scope]:
         """Scopes found through an API (an organisation's accounts, a folder's projects).
 

@@ -69,8 +69,12 @@ class _Plan:
 
 
 def build_connectors(settings: Settings, names: Sequence[str]) -> list[Connector]:
-    """Instantiate (and so validate the settings of) every requested connector."""
-    return [load_connector(name)(settings.connectors.get(name)) for name in names]
+    """Instantiate (and so validate the settings of) every requested connector, then let each
+    know the others of the run."""
+    built = {name: load_connector(name)(settings.connectors.get(name)) for name in names}
+    for name, connector in built.items():
+        connector.alongside({other: peer for other, peer in built.items() if other != name})
+    return list(built.values())
 
 
 def run_scan(request: ScanRequest, store: Store | None, progress: Progress | None = None) -> RunResult:

@@ -11,6 +11,7 @@ See ``docs/azure.md`` for permissions, configuration and API-call counts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -23,8 +24,8 @@ from partner_nhi.connectors.microsoft import service_principals, sign_ins
 from partner_nhi.connectors.microsoft.arm import read_role_grants
 from partner_nhi.connectors.microsoft.auth import close_credential, credential_for
 from partner_nhi.connectors.microsoft.collection import GraphUnits, graph_units
-from partner_nhi.connectors.microsoft.connector import MicrosoftConnector
-from partner_nhi.contract import CallCounter, Identity, RevocationStep, Scope, Units
+from partner_nhi.connectors.microsoft.connector import MicrosoftConnector, same_tenant
+from partner_nhi.contract import CallCounter, Connector, Identity, RevocationStep, Scope, Units
 
 
 class AzureConnector(MicrosoftConnector):
@@ -42,6 +43,15 @@ class AzureConnector(MicrosoftConnector):
     def endpoints(self) -> list[str]:
         """Graph and ARM: the azure section always names both, and neither may get the emulator token."""
         return [self.settings.graph_endpoint, self.settings.arm_endpoint]
+
+    def alongside(self, others: Mapping[str, Connector]) -> None:
+        """Beside the m365 connector on the same tenant, third-party apps are its (one identity,
+        with its Graph permissions and Azure roles): leave them, unless the config says otherwise."""
+        m365 = others.get("m365")
+        if m365 is None or "third_party_apps" in self.settings.model_fields_set:
+            return
+        if same_tenant(m365, self):
+            self.settings = self.settings.model_copy(update={"third_party_apps": False})
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
         credential = credential_for(self.endpoints())

@@ -10,6 +10,6 @@ from partner_nhi.connectors.microsoft.settings import MicrosoftSettings
 class AzureSettings(MicrosoftSettings):
     third_party_apps: bool = Field(
         default=True,
-        description="Report other tenants' apps that hold an Azure role here. Set false when the m365 "
-        "connector scans this tenant too: it owns third-party apps (docs/m365.md).",
+        description="Report other tenants' apps that hold an Azure role here. When the m365 connector "
+        "scans the same tenant in the run, it owns them and this is false unless set (docs/m365.md).",
     )

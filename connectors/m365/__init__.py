@@ -14,7 +14,7 @@ imported only when subscriptions are configured.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,13 +27,14 @@ from partner_nhi.connectors.m365.apps import TenantApps, build_apps, principal_l
 from partner_nhi.connectors.m365.revocation import revocation_steps
 from partner_nhi.connectors.m365.settings import M365Settings
 from partner_nhi.connectors.microsoft import service_principals, sign_ins
-from partner_nhi.connectors.microsoft.auth import close_credential, credential_for
+from partner_nhi.connectors.microsoft.auth import close_credential, credential_for, static_token
 from partner_nhi.connectors.microsoft.collection import GraphUnits, graph_units
-from partner_nhi.connectors.microsoft.connector import MicrosoftConnector
+from partner_nhi.connectors.microsoft.connector import MicrosoftConnector, same_tenant
 from partner_nhi.connectors.microsoft.role_assignments import Grant
 from partner_nhi.contract import (
     CallCounter,
     ConfigError,
+    Connector,
     Identity,
     RevocationStep,
     Scope,
@@ -57,6 +58,24 @@ class M365Connector(MicrosoftConnector):
         super().__init__(settings)
         if self.settings.subscriptions:
             _arm_roles()  # a missing ARM SDK is bad input, said before any scan
+
+    def alongside(self, others: Mapping[str, Connector]) -> None:
+        """Beside the azure connector on the same tenant, this connector owns third-party apps, so
+        it reads their roles on azure's subscriptions too (and through azure's ARM endpoint when it
+        was given none of its own)."""
+        azure = others.get("azure")
+        if azure is None or not same_tenant(azure, self):
+            return
+        theirs = azure.settings.subscriptions
+        merged = list(dict.fromkeys([*self.settings.subscriptions, *theirs]))
+        if merged == self.settings.subscriptions:
+            return
+        update: dict[str, Any] = {"subscriptions": merged}
+        if not self.settings.subscriptions and "arm_endpoint" not in self.settings.model_fields_set:
+            update["arm_endpoint"] = azure.settings.arm_endpoint
+        self.settings = self.settings.model_copy(update=update)
+        _arm_roles()  # a missing ARM SDK is bad input, said before any scan
+        static_token(self.endpoints())
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
         credential = credential_for(self.endpoints())

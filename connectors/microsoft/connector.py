@@ -37,3 +37,10 @@ class MicrosoftConnector(Connector):
 
     def classify(self, error: BaseException) -> ErrorKind:
         return classify(error)
+
+
+def same_tenant(first: Connector, second: Connector) -> bool:
+    """Two Microsoft connectors reading one tenant (tenant ids compare without case)."""
+    ours, theirs = getattr(first, "settings", None), getattr(second, "settings", None)
+    tenant = getattr(ours, "tenant_id", None)
+    return isinstance(tenant, str) and tenant.lower() == str(getattr(theirs, "tenant_id", "")).lower()

@@ -117,8 +117,10 @@ def test_a_failed_grant_listing_resolves_nothing_that_relied_on_it(
     assert statuses(third) == dict.fromkeys(statuses(first), "open")
 
 
-def both(emulator: MicrosoftEmulator, *, azure_owns_third_party_apps: bool) -> dict[str, dict[str, Any]]:
-    return {"azure": {**emulator.settings(), "third_party_apps": azure_owns_third_party_apps}, **m365(emulator)}
+def both(emulator: MicrosoftEmulator, **azure: Any) -> dict[str, dict[str, Any]]:
+    """Both connectors on one tenant; the m365 section without subscriptions: it takes azure's."""
+    apps_only = {k: v for k, v in m365(emulator)["m365"].items() if k not in ("subscriptions", "arm_endpoint")}
+    return {"azure": {**emulator.settings(), **azure}, "m365": apps_only}
 
 
 def test_azure_and_m365_together_report_each_third_party_app_once(
@@ -126,9 +128,7 @@ def test_azure_and_m365_together_report_each_third_party_app_once(
 ) -> None:
     emulator = emulate(demo_tenant())
     cli = Cli(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'history.db'}")
-    outcome, document = cli.scan(
-        both(emulator, azure_owns_third_party_apps=False), "--connector", "azure", "--connector", "m365"
-    )
+    outcome, document = cli.scan(both(emulator), "--connector", "azure", "--connector", "m365")
 
     assert outcome.code == 0 and document["run"]["status"] == "complete"
     assert sorted(s["connector"] for s in document["run"]["scopes"]) == ["azure", "m365"]
@@ -148,12 +148,12 @@ def test_azure_and_m365_together_report_each_third_party_app_once(
     assert {f["connector"] for f in document["findings"] if f["identity_name"] == "Globex Insights"} <= {"m365"}
 
 
-def test_without_leaving_third_party_apps_to_m365_both_connectors_report_them(
+def test_the_config_can_keep_third_party_apps_in_the_azure_connector_too(
     emulate: Emulate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Why the azure connector's ``third_party_apps: false`` is documented for scanning a tenant with both:
-    neither connector knows the other runs, so with the default each reports an app holding an Azure role."""
+    """``third_party_apps: true`` set on purpose is obeyed: both connectors then report an app holding an
+    Azure role (providers azure and m365, distinct finding ids); left unset, m365 owns it (test above)."""
     emulator = emulate(demo_tenant())
     cli = Cli(tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'history.db'}")
-    _, document = cli.scan(both(emulator, azure_owns_third_party_apps=True))
+    _, document = cli.scan(both(emulator, third_party_apps=True))
     assert sorted(i["connector"] for i in document["identities"] if i["name"] == "Globex Insights") == ["azure", "m365"]

@@ -25,14 +25,14 @@ GRAPH = "https://graph.microsoft.com/v1.0"
 
 def _config(tmp_path: Path, emulator: Any) -> Path:
     settings = emulator.settings()
-    m365 = {k: settings[k] for k in ("tenant_id", "graph_endpoint", "arm_endpoint", "subscriptions")}
+    m365 = {k: settings[k] for k in ("tenant_id", "graph_endpoint")}  # the subscriptions: azure's
     config = tmp_path / "partner-nhi.yaml"
     config.write_text(
         yaml.safe_dump(
             {
                 "registry": str(DEMO_REGISTRY),
                 "database": f"sqlite:///{tmp_path / 'history.db'}",
-                "connectors": {"azure": {**settings, "third_party_apps": False}, "m365": m365},
+                "connectors": {"azure": settings, "m365": m365},
                 "retry": {"attempts": 2, "initial_delay": 0.01, "max_delay": 0.02},
             }
         )

@@ -222,9 +222,10 @@ SHARED = _SharedEstate()
 
 @contextmanager
 def azure_demo_estate() -> Iterator[dict[str, Any]]:
-    """The ``connectors.azure`` settings of the demo: third-party apps left to the m365 connector."""
+    """The ``connectors.azure`` settings of the demo (third-party apps are the m365 connector's:
+    the demo runs both on one tenant)."""
     with SHARED.emulator() as emulator:
-        yield {**emulator.settings(), "third_party_apps": False}
+        yield emulator.settings()
 
 
 @contextmanager
