@@ -1,17 +1,16 @@
 """Measuring one scanner process: wall time and peak RSS of that process alone, and
 what the estate server saw of it (calls per operation, the time of its first request).
 
-Peak RSS comes from ``wait4`` on the scanner's pid: the kernel's high-water mark of
-that process (and of any child it waited for), not of the harness or the server.
+Peak RSS comes from ``wait4`` on the scanner's pid, in ``bench/launch.py`` (a process
+that stays small): the kernel's high-water mark of that process (and of any child it
+waited for), not of the harness or the server.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -105,20 +104,33 @@ class TimedOut(RuntimeError):
     """A measured process ran past its time limit and was killed."""
 
 
+class _Launcher:
+    """``bench/launch.py``, started on first use: call :func:`start_launcher` before the
+    harness grows (see that module for why)."""
+
+    process: subprocess.Popen[str] | None = None
+
+    @classmethod
+    def run(cls, job: dict[str, Any]) -> dict[str, Any]:
+        start_launcher()
+        assert cls.process is not None and cls.process.stdin is not None and cls.process.stdout is not None
+        cls.process.stdin.write(json.dumps(job) + "\n")
+        cls.process.stdin.flush()
+        answer: dict[str, Any] = json.loads(cls.process.stdout.readline())
+        return answer
+
+
+def start_launcher() -> None:
+    if _Launcher.process is None:
+        argv = [sys.executable, str(BENCH / "launch.py")]
+        _Launcher.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # noqa: S603
+
+
 def run_process(argv: Sequence[str], environ: Mapping[str, str], log: Path, timeout: float) -> Measured:
-    """Spawn ``argv`` with stdout and stderr to ``log``; wait for it with ``wait4``."""
-    env = {**os.environ, **environ}
-    with log.open("wb") as out:
-        spawned = time.time()
-        started = time.perf_counter()
-        process = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, env=env)  # noqa: S603
-        limit = threading.Timer(timeout, process.kill)
-        limit.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        limit.cancel()
-        wall = time.perf_counter() - started
-    if wall >= timeout:
+    """Run ``argv`` (stdout and stderr to ``log``) from the launcher; its figures."""
+    done = _Launcher.run({"argv": list(argv), "environ": dict(environ), "log": str(log), "timeout": timeout})
+    if done["timed_out"]:
         raise TimedOut(f"{argv[0]} ran past {timeout:.0f} s and was killed")
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-    cpu = usage.ru_utime + usage.ru_stime
-    return Measured(list(argv), process.returncode, wall, usage.ru_maxrss / 1024, cpu, spawned)
+    return Measured(
+        list(argv), done["exit_code"], done["wall"], done["peak_rss_mb"], done["cpu_seconds"], done["spawned"]
+    )

@@ -28,7 +28,7 @@ from typing import Any
 
 from aws_estate import CATEGORIES, expected
 from machine import Neighbours, describe, git
-from measure import EstateServer, Measured, TimedOut
+from measure import EstateServer, Measured, TimedOut, start_launcher
 from prowler import CHECKS, VERSION, failed_by_check, prowler_scan
 from prowler import user_findings as prowler_user_findings
 from render import render
@@ -167,7 +167,8 @@ class Harness:
                 self.scan(single, f"aws-{size}")
         self.log(f"seeding aws {accounts} x {size}")
         with EstateServer("aws", size, WORK / f"serve-aws-{accounts}x{size}.log", accounts) as estate:
-            self.scan(estate, f"aws-{accounts}x{size}")
+            for concurrency in self.args.multi_concurrency:
+                self.scan(estate, f"aws-{accounts}x{size}-c{concurrency}", concurrency=concurrency)
 
     def run(self) -> None:
         args = self.args
@@ -188,8 +189,8 @@ class Harness:
             if cloud == "aws" and args.accounts > 1:
                 self.accounts(args.accounts, args.account_size)
         self.results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        RESULTS.write_text(json.dumps(self.results, indent=1) + "\n")
-        self.log(f"wrote {RESULTS.relative_to(ROOT)}")
+        args.results.write_text(json.dumps(self.results, indent=1) + "\n")
+        self.log(f"wrote {args.results}")
 
 
 def _load() -> str:
@@ -209,6 +210,15 @@ def main() -> None:
     parser.add_argument("--account-size", type=int, default=10000)
     parser.add_argument("--prowler", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--multi-concurrency",
+        default=[8],
+        type=lambda s: [int(x) for x in s.split(",")],
+        help="scope concurrency of the several-account scans, e.g. 8,1",
+    )
+    parser.add_argument(
+        "--results", type=Path, default=RESULTS, help="where to write the figures (BENCHMARKS.md only from the default)"
+    )
     parser.add_argument("--prowler-size", type=int, default=2500, help="the AWS size Prowler also scans")
     parser.add_argument("--profile-size", type=int, default=10000, help="the AWS size profiled")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per scan before it is killed")
@@ -217,10 +227,12 @@ def main() -> None:
     parser.add_argument("--render", action="store_true", help="only render BENCHMARKS.md from results.json")
     args = parser.parse_args()
     if not args.render:
+        start_launcher()  # while the harness is small: see bench/launch.py
         started = time.perf_counter()
         Harness(args).run()
         print(f"harness: {time.perf_counter() - started:.0f} s")
-    render(json.loads(RESULTS.read_text()), ROOT / "BENCHMARKS.md", ROOT / "bench" / "chart.svg")
+    if args.results == RESULTS:
+        render(json.loads(RESULTS.read_text()), ROOT / "BENCHMARKS.md", ROOT / "bench" / "chart.svg")
 
 
 if __name__ == "__main__":
