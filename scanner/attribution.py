@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from partner_nhi.records import Identity
+from partner_nhi.records import Affiliation, Identity
 from partner_nhi.registry import Owner, Partner, Registry
 
 # registry match list -> the affiliation kind connectors record for it
@@ -65,12 +65,16 @@ class Attributor:
         notes: list[str] = []
         partner, partner_evidence = self._partner(identity, notes)
         owner, owner_evidence = self._owner(identity, partner, notes)
-        unregistered = tuple(
-            f"{a.kind} {a.value}"
+        unregistered = tuple(f"{a.kind} {a.value}" for a in self.unclaimed(identity))
+        return Attribution(partner, owner, partner_evidence, owner_evidence, unregistered, tuple(notes))
+
+    def unclaimed(self, identity: Identity) -> list[Affiliation]:
+        """External parties of ``identity`` a registry match key could name but no partner does."""
+        return [
+            a
             for a in identity.affiliations
             if a.external and a.kind in MATCH_KINDS.values() and (a.kind, a.value.lower()) not in self._claims
-        )
-        return Attribution(partner, owner, partner_evidence, owner_evidence, unregistered, tuple(notes))
+        ]
 
     def _assignment_for(self, identity: Identity) -> tuple[str, object] | None:
         for native_id in (identity.id, *identity.aliases):

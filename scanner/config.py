@@ -5,6 +5,7 @@ Credentials never come from here: each connector uses its cloud's standard chain
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from partner_nhi.errors import ConfigError
 from partner_nhi.rules.catalogue import DEFAULT_THRESHOLDS
-from partner_nhi.yamlsource import YamlDocument
+from partner_nhi.siem.config import SiemSettings
+from partner_nhi.yamlsource import YamlDocument, dotted
 
 DEFAULT_DATABASE = "sqlite:///partner-nhi.db"
 
@@ -57,6 +59,17 @@ class Thresholds(BaseModel):
         }
 
 
+class SuppressionPolicy(BaseModel):
+    """Limits on accepted risks (the file named by ``suppressions:``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_lifetime_days: int = Field(default=180, ge=1, description="the longest an acceptance may last")
+    stale_after_runs: int = Field(
+        default=7, ge=1, description="an entry that matched nothing in this many runs in a row is reported stale"
+    )
+
+
 class RetrySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -73,6 +86,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARTNER_NHI_", env_nested_delimiter="__", extra="forbid")
 
     registry: Path | None = None
+    suppressions: Path | None = Field(default=None, description="accepted risks (YAML), relative to this file")
+    suppression_policy: SuppressionPolicy = Field(default_factory=SuppressionPolicy)
     database: str = DEFAULT_DATABASE
     concurrency: int = Field(default=8, ge=1, le=64, description="scopes scanned at once")
     shard_deadline_minutes: int = Field(
@@ -81,6 +96,7 @@ class Settings(BaseSettings):
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    siem: SiemSettings = Field(default_factory=SiemSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -111,8 +127,10 @@ def load_settings(path: Path | None) -> Settings:
             raise ConfigError.from_validation(exc, prefix="") from None
         raise ConfigError("\n".join(document.validation_errors(exc))) from None
     if path is not None:  # paths in the file are relative to the file, not to where the command runs
-        if settings.registry is not None and not settings.registry.is_absolute():
-            settings.registry = (path.parent / settings.registry).resolve()
+        for key in ("registry", "suppressions"):
+            named: Path | None = getattr(settings, key)
+            if named is not None and not named.is_absolute():
+                setattr(settings, key, (path.parent / named).resolve())
         if settings.database == data.get("database"):
             settings.database = relative_to(settings.database, path.parent)
     return settings
@@ -127,3 +145,21 @@ def relative_to(database: str, folder: Path) -> str:
     if name.startswith(":memory:"):
         return database
     return prefix + str((folder / name).resolve())
+
+
+def check_threshold_keys(
+    settings: Settings, partners: Collection[str], providers: Collection[str], path: Path | None
+) -> None:
+    """Per-provider and per-partner thresholds must name an installed provider and a registered
+    partner: a misspelled key would otherwise change nothing, silently. ``path`` is the config
+    file the keys may come from, for the line of each error."""
+    document = YamlDocument.load(path) if path else None
+    problems = []
+    for section, known, what in (("providers", providers, "provider"), ("partners", partners, "partner")):
+        overrides: dict[str, dict[str, int]] = getattr(settings.thresholds, section)
+        for key in sorted(set(overrides) - set(known)):
+            location = ("thresholds", section, key)
+            message = f"unknown {what} {key!r} (known: {', '.join(sorted(known)) or 'none'})"
+            problems.append(document.error(location, message) if document else f"{dotted(location)}: {message}")
+    if problems:
+        raise ConfigError("\n".join(problems))

@@ -93,10 +93,12 @@ class UnitRecorder:
         if not failures:
             self._record(unit, UnitOutcome(unit, UnitStatus.COMPLETE))
             return results
-        item, first = failures[0]
+        deadline = [(item, error) for item, error in failures if isinstance(error, DeadlineExceeded)]
+        item, first = (deadline or failures)[0]  # a spent budget is the reason to name: it stopped the rest
         kind = self._kind(first)
         status = UnitStatus.PARTIAL if results else _status_of_failure(kind)
-        message = f"{len(failures)} of {len(failures) + len(results)} failed; first ({item}): {_describe(first)}"
+        which = "first past the deadline" if deadline else "first"
+        message = f"{len(failures)} of {len(failures) + len(results)} failed; {which} ({item}): {_describe(first)}"
         log.warning("unit.incomplete", unit=unit, status=status.value, error=message)
         self._record(unit, UnitOutcome(unit, status, message, kind, items_failed=len(failures)))
         return results

@@ -15,7 +15,7 @@ from typing import Any
 from partner_nhi.results import Finding, JudgedIdentity, ScopeResult
 
 # Per-run facts of a finding: kept on the run's event, not in the finding's content.
-FINDING_RUN_FIELDS = frozenset({"status", "carried", "first_seen_run", "units"})
+FINDING_RUN_FIELDS = frozenset({"status", "carried", "first_seen_run", "units", "suppression"})
 
 
 def scope_entry(scope: ScopeResult) -> dict[str, Any]:
@@ -97,13 +97,27 @@ def finding_content(finding: Finding) -> dict[str, Any]:
 
 
 def finding_entry(
-    content: dict[str, Any], status: str, carried: bool, first_seen_run: str | None, note: str | None
+    content: dict[str, Any],
+    status: str,
+    carried: bool,
+    first_seen_run: str | None,
+    note: str | None,
+    suppression: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A finding as one run's document shows it: its content, and that run's view of it (``note``:
-    why it was carried, or what resolved it when no listing did)."""
+    why it was carried, or what resolved it when no listing did; ``suppression``: the accepted
+    risk it matched, in force or expired)."""
     noted = {("not_re_evaluated" if carried else "resolved_by"): note} if note else {}
     evidence = {**content.get("evidence", {}), **noted}
-    return {**content, "evidence": evidence, "status": status, "carried": carried, "first_seen_run": first_seen_run}
+    return {
+        **content,
+        "evidence": evidence,
+        "status": status,
+        "carried": carried,
+        "first_seen_run": first_seen_run,
+        "suppressed": suppression is not None and not suppression["expired"],
+        "suppression": suppression,
+    }
 
 
 def digest(value: Any) -> str:

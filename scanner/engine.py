@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import structlog
 
@@ -33,6 +34,7 @@ from partner_nhi.rules.catalogue import evaluate
 from partner_nhi.rules.model import Hit, RuleInput, Undetermined
 from partner_nhi.shards import Shard
 from partner_nhi.store import Store
+from partner_nhi.suppressions import Suppressions
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +59,7 @@ class ScanRequest:
     keep_records: bool = True
     run_id: str | None = None  # given by the scheduler so the shards of one run share it
     shard: Shard | None = None  # scan only the scopes this shard owns
+    suppressions: Suppressions = field(default_factory=Suppressions)  # accepted risks, matched per run
 
 
 @dataclass
@@ -124,13 +127,15 @@ def _scan(
     attributor = Attributor(request.registry)
     retry = RetryPolicy(**request.settings.retry.model_dump())
     seen_findings: set[str] = set()
+    review = partial(request.suppressions.review, today=now.astimezone(UTC).date())
 
     def fold(scope: ScopeResult) -> None:
         judged, findings, undetermined = _judge(scope, attributor, request.settings, now, seen_findings)
         if store is not None:
-            decision = store.commit_scope(run.id, scope, judged, findings, undetermined)
+            decision = store.commit_scope(run.id, scope, judged, findings, undetermined, review)
         else:
             decision = reconcile_scope(run.id, scope.complete_units(), judged, findings, undetermined, {}, {}, {})
+            decision = replace(decision, findings=review(decision.findings))
         _add(run, scope, judged, undetermined, decision, request.keep_records)
 
     for failure in plan.discovery_failures:
@@ -153,10 +158,26 @@ def _scan(
     if store is not None:
         scanned = {scope.key for scope in run.scopes}
         names = [connector.name for connector in connectors]
-        carried = store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons, request.shard)
+        carried = store.carry_unscanned(run.id, names, scanned, plan.unscanned_reasons, request.shard, review)
         for scope, decision in carried:
             _add(run, scope, [], {}, decision, request.keep_records)
+        if request.suppressions.entries and run.status != "failed":  # a run that saw nothing proves no entry stale
+            _count_accepted_risks(run, request, store, names)
     run.scopes.sort(key=lambda s: (s.connector, s.scope.id))
+
+
+def _count_accepted_risks(run: RunResult, request: ScanRequest, store: Store, providers: list[str]) -> None:
+    """Record how many findings each entry that could apply matched in this run, and warn of each
+    entry that matched nothing in its last runs (stale). A shard's counts are part of its run's:
+    that run counts towards staleness once every shard has reported (in the runs after it)."""
+    suppressions = request.suppressions
+    applicable = suppressions.applicable(providers)
+    store.record_accepted_risk_uses(run.id, request.shard, {e.id: run.accepted[e.id] for e in applicable})
+    whole = run.id if request.shard is None else None
+    history = store.accepted_risk_uses([e.id for e in suppressions.entries], suppressions.stale_after_runs, whole)
+    for message in suppressions.stale(history):
+        log.warning("accepted_risk.stale", detail=message)
+        run.warnings.append(message)
 
 
 def _plan(connectors: list[Connector], run: RunResult, shard: Shard | None) -> _Plan:
@@ -294,7 +315,8 @@ def _add(
     keep_records: bool,
 ) -> None:
     """Fold a committed scope into the run: its summary always, its records only when kept."""
-    run.tally.update((finding.status, finding.severity) for finding in decision.findings)
+    run.tally.update((finding.status, finding.severity) for finding in decision.findings if not finding.suppressed)
+    run.accepted.update(finding.suppression.id for finding in decision.findings if finding.suppression)
     identities = scope.identities if keep_records else []
     run.scopes.append(replace(scope, identities=identities, superseded_by=decision.superseded_by))
     if keep_records:

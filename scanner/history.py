@@ -146,8 +146,10 @@ def _not_complete(units: list[str], complete_units: set[str], incomplete: Mappin
 
 
 def _from_row(row: StoredFinding, status: str) -> Finding:
+    """A stored finding as this run shows it: which risk was accepted is each run's own decision."""
     finding = Finding.model_validate(row.record)
-    return finding.model_copy(update={"status": status, "carried": False, "first_seen_run": row.first_seen_run})
+    update = {"status": status, "carried": False, "first_seen_run": row.first_seen_run, "suppression": None}
+    return finding.model_copy(update=update)
 
 
 def _carried(row: StoredFinding, reason: str) -> Finding:

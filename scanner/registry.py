@@ -7,7 +7,6 @@ The pydantic models below are the single definition: validation uses them and
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -16,7 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from partner_nhi.errors import ConfigError
-from partner_nhi.yamlsource import Location, YamlDocument
+from partner_nhi.yamlsource import Location, YamlDocument, json_schema_of
+from partner_nhi.yamlsource import write_json_schema as write_schema
 
 SCHEMA_PATH = Path(__file__).with_name("registry.schema.json")
 
@@ -153,11 +153,8 @@ def load_registry(path: Path) -> Registry:
 
 
 def json_schema() -> dict[str, object]:
-    schema = Registry.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "partner-nhi registry (version 1)"
-    return schema
+    return json_schema_of(Registry, "partner-nhi registry (version 1)")
 
 
 def write_json_schema(path: Path = SCHEMA_PATH) -> None:
-    path.write_text(json.dumps(json_schema(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_schema(json_schema(), path)

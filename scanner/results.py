@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from partner_nhi.attribution import Attribution
 from partner_nhi.connector import Scope, UnitStatus
@@ -67,6 +67,19 @@ class JudgedIdentity:
     attribution: Attribution
 
 
+class AcceptedRisk(BaseModel):
+    """The accepted-risk entry a run matched to a finding, as that run saw it (see
+    :mod:`partner_nhi.suppressions`): the finding is suppressed while it has not expired."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str  # the entry's id: stable while what it matches is unchanged
+    justification: str
+    approver: str
+    expires: date
+    expired: bool
+
+
 class Finding(BaseModel):
     """One rule's finding on one identity or credential, as outputs and the store see it."""
 
@@ -91,6 +104,12 @@ class Finding(BaseModel):
     status: str = "new"  # new | open | resolved
     carried: bool = False  # kept from an earlier run: not re-evaluated in this one
     first_seen_run: str | None = None
+    suppression: AcceptedRisk | None = None  # the accepted risk this run matched, in force or expired
+
+    @property
+    def suppressed(self) -> bool:
+        """An accepted risk in force: shown, but not counted for ``--fail-on``."""
+        return self.suppression is not None and not self.suppression.expired
 
 
 @dataclass
@@ -106,7 +125,9 @@ class RunResult:
     error: str | None = None  # the run itself broke (an internal error, interrupted): it failed
     warnings: list[str] = field(default_factory=list)  # e.g. a scope configured twice (scanned once)
     shard: str | None = None  # "K/N" when this is one shard's part of a run
-    tally: Counter[tuple[str, Severity]] = field(default_factory=Counter)  # findings by (status, severity)
+    # findings that count for --fail-on, by (status, severity): an accepted risk in force does not
+    tally: Counter[tuple[str, Severity]] = field(default_factory=Counter)
+    accepted: Counter[str] = field(default_factory=Counter)  # accepted-risk entry id -> findings it matched
 
     def holds_current_at_or_above(self, severity: Severity) -> bool:
         """A finding not resolved at or above ``severity`` (for ``--fail-on``)."""

@@ -10,6 +10,12 @@ its connector (:meth:`~partner_nhi.connector.Connector.revocation_steps`).
 The gate: ``active`` counts holdings still enabled; a scope that could hold the partner's
 identities and was not completely listed in the run (or, known to history, not in the run
 at all) is named in ``incomplete_scopes``, because there the sweep cannot say nothing remains.
+
+Holding something is a fact: every holding is listed, accepted risks included, each finding
+marked as the run recorded it (``suppressed_findings``). Letting an active holding remain is
+the risk decision: ``accepted`` counts those an accepted-risk entry in force accepts as a whole
+(one naming neither rule nor finding, see :mod:`partner_nhi.suppressions`), and the gate waits
+for ``outstanding``, the others, to reach zero.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from partner_nhi.errors import ConfigError
 from partner_nhi.records import Identity
 from partner_nhi.registry import Partner
 from partner_nhi.store import Store
+from partner_nhi.suppressions import Suppressions
 
 
 def sweep_report(
@@ -32,23 +39,29 @@ def sweep_report(
     connector: Callable[[str], type[Connector]],
     now: datetime,
     source: str,
+    suppressions: Suppressions,
 ) -> dict[str, Any]:
     """The sweep of ``partner`` in stored run ``run_id`` (``source``: ``scan`` or ``store``)."""
     document = store.document(run_id, partner=partner.id)
-    findings: dict[tuple[str, str, str], list[str]] = {}
+    findings: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for finding in document.findings():
         if finding["status"] != "resolved":
             key = (finding["connector"], finding["scope"], finding["identity"])
-            findings.setdefault(key, []).append(finding["id"])
+            findings.setdefault(key, []).append(finding)
     holdings = []
     for entry, record in document.identities_with_records():
+        held = findings.get((entry["connector"], entry["scope"], entry["id"]), [])
+        accepted = suppressions.for_identity(entry["id"], partner.id, entry["provider"], entry["scope"], now.date())
         holding = {
             **entry,
             "active": entry["enabled"],
             "state": "active" if entry["enabled"] else "inactive",
             "sponsor": partner.sponsor,
             "trusts": [a for a in entry["affiliations"] if a["external"]],
-            "findings": findings.get((entry["connector"], entry["scope"], entry["id"]), []),
+            "findings": [finding["id"] for finding in held],
+            "suppressed_findings": [finding["id"] for finding in held if finding["suppressed"]],
+            "suppressed": accepted is not None,
+            "suppression": accepted.model_dump(mode="json") if accepted else None,
             **_revocation(connector, entry["connector"], Identity.model_validate(record)),
         }
         holdings.append(holding)
@@ -72,6 +85,8 @@ def sweep_report(
             "age_seconds": round((now - finished).total_seconds()) if finished else None,
         },
         "active": sum(1 for h in holdings if h["active"]),
+        "accepted": sum(1 for h in holdings if h["active"] and h["suppressed"]),
+        "outstanding": sum(1 for h in holdings if h["active"] and not h["suppressed"]),
         "holdings": holdings,
         "incomplete_scopes": incomplete_scopes(store, run),
     }

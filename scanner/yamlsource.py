@@ -12,13 +12,14 @@ not a crash.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from partner_nhi.errors import ConfigError
 
@@ -131,6 +132,18 @@ class YamlDocument:
 
     def validation_errors(self, exc: ValidationError) -> list[str]:
         return [self.error(_clean(e["loc"]), e["msg"]) for e in exc.errors()]
+
+
+def json_schema_of(model: type[BaseModel], title: str) -> dict[str, object]:
+    """The JSON Schema shipped for editors of one of our YAML files."""
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = title
+    return schema
+
+
+def write_json_schema(schema: dict[str, object], path: Path) -> None:
+    path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def dotted(location: Sequence[str | int]) -> str:

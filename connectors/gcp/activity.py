@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from partner_nhi.connectors.gcp.clients import GcpClients
-from partner_nhi.connectors.gcp.errors import api_error
+from partner_nhi.connectors.gcp.paging import get_all
 from partner_nhi.connectors.gcp.payload import require_time
 from partner_nhi.contract import LastUse, MalformedRecord, Units
 
@@ -34,18 +34,7 @@ NOTE = (
 def query_activities(clients: GcpClients, project: str, activity_type: str) -> list[dict[str, Any]]:
     """Every activity of one type in ``project``, following ``nextPageToken``."""
     path = f"/v1/projects/{project}/locations/global/activityTypes/{activity_type}/activities:query"
-    activities: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        params = {"pageSize": str(PAGE_SIZE), **({"pageToken": token} if token else {})}
-        response = clients.activity.get(path, params=params)
-        if response.is_error:
-            raise api_error(response)
-        body = response.json()
-        activities.extend(body.get("activities", []))
-        token = body.get("nextPageToken")
-        if not token:
-            return activities
+    return get_all(clients.activity, path, "activities", PAGE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -106,17 +95,23 @@ class LastAuthentication:
 
 
 def _label(activity: dict[str, Any]) -> str:
-    return str(activity["fullResourceName"])
+    """How an error names an activity record: its resource, outside or inside the activity."""
+    return str(activity.get("fullResourceName") or _subject(activity)["fullResourceName"])
+
+
+def _subject(activity: dict[str, Any]) -> dict[str, Any]:
+    inner = activity.get("activity", {})
+    subject: dict[str, Any] = inner.get("serviceAccountKey") or inner.get("serviceAccount") or {}
+    return subject
 
 
 def _names(activity: dict[str, Any]) -> set[str]:
     """Every name an activity record identifies its account or key by; at least one."""
-    inner = activity.get("activity", {})
-    subject = inner.get("serviceAccountKey") or inner.get("serviceAccount") or {}
+    subject = _subject(activity)
     names = {
         _last_segment(activity.get("fullResourceName")),
         _last_segment(subject.get("fullResourceName")),
-        subject.get("serviceAccountId") if "serviceAccount" in inner else None,
+        subject.get("serviceAccountId") if "serviceAccount" in activity.get("activity", {}) else None,
     }
     found = {n.lower() for n in names if n}
     if not found:

@@ -3,10 +3,12 @@ through a client built here, so every request is counted and retried the same wa
 
 - IAM admin (service accounts, keys): ``IAMClient`` over gRPC (its only transport),
   a counting interceptor on the channel.
-- Resource manager (IAM policy, project discovery): ``ProjectsClient`` /
-  ``FoldersClient`` over REST, a counting REST interceptor.
-- Policy Analyzer (last authentication): plain httpx (no Python client exists),
-  counted and retried in :class:`connectors.gcp.retry.RetryingTransport`.
+- Resource manager (allow policies, the folders above a project, project
+  discovery): ``ProjectsClient`` / ``FoldersClient`` / ``OrganizationsClient``
+  over REST, a counting REST interceptor each.
+- Policy Analyzer (last authentication) and IAM's REST-only workload identity
+  pools: plain httpx (no Python client exists), counted and retried in
+  :class:`connectors.gcp.retry.RetryingTransport`.
 
 Credentials come from Google ADC; ``anonymous`` mode (loopback emulators only,
 checked in :mod:`connectors.gcp.settings`) uses none and a plain-text channel.
@@ -33,13 +35,20 @@ from google.cloud.iam_admin_v1 import IAMClient
 from google.cloud.iam_admin_v1.services.iam.transports import IAMGrpcTransport
 from google.cloud.resourcemanager_v3 import (
     FoldersClient,
+    GetFolderRequest,
+    GetProjectRequest,
     ListFoldersRequest,
     ListProjectsRequest,
+    OrganizationsClient,
     ProjectsClient,
 )
 from google.cloud.resourcemanager_v3.services.folders.transports.rest import (
     FoldersRestInterceptor,
     FoldersRestTransport,
+)
+from google.cloud.resourcemanager_v3.services.organizations.transports.rest import (
+    OrganizationsRestInterceptor,
+    OrganizationsRestTransport,
 )
 from google.cloud.resourcemanager_v3.services.projects.transports.rest import (
     ProjectsRestInterceptor,
@@ -61,10 +70,18 @@ class GcpClients:
     iam: IAMClient
     projects: ProjectsClient
     folders: FoldersClient
+    organizations: OrganizationsClient
     activity: httpx.Client  # base URL: the Policy Analyzer endpoint
+    iam_rest: httpx.Client  # base URL: IAM's REST endpoint (workload identity pools)
     retry: Retry
     timeout: float
     page_size: int
+
+    def policy_client(self, resource: str) -> ProjectsClient | FoldersClient | OrganizationsClient:
+        """The resource-manager client that serves the allow policy of ``resource``
+        (``projects/P``, ``folders/N`` or ``organizations/N``)."""
+        kind = resource.partition("/")[0]
+        return self.projects if kind == "projects" else self.folders if kind == "folders" else self.organizations
 
 
 @contextmanager
@@ -88,20 +105,32 @@ def open_clients(settings: GcpSettings, calls: CallCounter) -> Iterator[GcpClien
         ),
         client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
     )
-    activity = _activity_client(settings, credentials, calls)
+    organizations = OrganizationsClient(
+        transport=OrganizationsRestTransport(
+            host=settings.resourcemanager_endpoint,
+            credentials=credentials,
+            interceptor=_CountingOrganizations(calls),
+        ),
+        client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
+    )
+    activity = _rest_client(settings.policyanalyzer_endpoint, settings, credentials, calls, _activity_operation)
+    iam_rest = _rest_client(settings.iam_rest_endpoint, settings, credentials, calls, _pool_operation)
     try:
         yield GcpClients(
             iam=iam,
             projects=projects,
             folders=folders,
+            organizations=organizations,
             activity=activity,
+            iam_rest=iam_rest,
             retry=api_retry(settings.retry),
             timeout=settings.timeout,
             page_size=settings.page_size,
         )
     finally:
         activity.close()
-        for client in (iam, projects, folders):
+        iam_rest.close()
+        for client in (iam, projects, folders, organizations):
             client.transport.close()  # type: ignore[no-untyped-call]
 
 
@@ -124,12 +153,19 @@ def _iam_transport(settings: GcpSettings, credentials: Credentials, calls: CallC
     return IAMGrpcTransport(host=settings.iam_endpoint, credentials=credentials, channel=counted_channel)
 
 
-def _activity_client(settings: GcpSettings, credentials: Credentials, calls: CallCounter) -> httpx.Client:
-    endpoint = settings.policyanalyzer_endpoint
+def _rest_client(
+    endpoint: str,
+    settings: GcpSettings,
+    credentials: Credentials,
+    calls: CallCounter,
+    operation: Callable[[httpx.Request], str],
+) -> httpx.Client:
+    """An httpx client for a Google REST API without a Python client: each attempt counted
+    under ``operation(request)``, throttled and transient answers retried."""
     transport = RetryingTransport(
         httpx.HTTPTransport(proxy=_env_proxy(endpoint)),
         settings.retry,
-        on_send=lambda request: calls.add(_activity_operation(request)),
+        on_send=lambda request: calls.add(operation(request)),
     )
     return httpx.Client(
         base_url=endpoint,
@@ -153,6 +189,15 @@ def _activity_operation(request: httpx.Request) -> str:
     segments = request.url.path.split("/")
     kind = segments[segments.index("activityTypes") + 1] if "activityTypes" in segments else "?"
     return f"policyanalyzer.{kind}.query"
+
+
+def _pool_operation(request: httpx.Request) -> str:
+    """``iam.workloadIdentityPools.list`` or ``iam.workloadIdentityPoolProviders.list``."""
+    return (
+        "iam.workloadIdentityPoolProviders.list"
+        if request.url.path.endswith("/providers")
+        else ("iam.workloadIdentityPools.list")
+    )
 
 
 class _GoogleAuth(httpx.Auth):
@@ -205,6 +250,10 @@ class _CountingProjects(ProjectsRestInterceptor):
         self._calls.add("resourcemanager.projects.list")
         return request, metadata
 
+    def pre_get_project(self, request: GetProjectRequest, metadata: Metadata) -> tuple[GetProjectRequest, Metadata]:
+        self._calls.add("resourcemanager.projects.get")
+        return request, metadata
+
 
 class _CountingFolders(FoldersRestInterceptor):
     """Counts each resource-manager folders request sent, retries included."""
@@ -214,4 +263,27 @@ class _CountingFolders(FoldersRestInterceptor):
 
     def pre_list_folders(self, request: ListFoldersRequest, metadata: Metadata) -> tuple[ListFoldersRequest, Metadata]:
         self._calls.add("resourcemanager.folders.list")
+        return request, metadata
+
+    def pre_get_folder(self, request: GetFolderRequest, metadata: Metadata) -> tuple[GetFolderRequest, Metadata]:
+        self._calls.add("resourcemanager.folders.get")
+        return request, metadata
+
+    def pre_get_iam_policy(
+        self, request: iam_policy_pb2.GetIamPolicyRequest, metadata: Metadata
+    ) -> tuple[iam_policy_pb2.GetIamPolicyRequest, Metadata]:
+        self._calls.add("resourcemanager.folders.getIamPolicy")
+        return request, metadata
+
+
+class _CountingOrganizations(OrganizationsRestInterceptor):
+    """Counts each resource-manager organizations request sent, retries included."""
+
+    def __init__(self, calls: CallCounter) -> None:
+        self._calls = calls
+
+    def pre_get_iam_policy(
+        self, request: iam_policy_pb2.GetIamPolicyRequest, metadata: Metadata
+    ) -> tuple[iam_policy_pb2.GetIamPolicyRequest, Metadata]:
+        self._calls.add("resourcemanager.organizations.getIamPolicy")
         return request, metadata

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from partner_nhi.connectors.gcp.coverage import IAM_POLICY
+
 
 @dataclass(frozen=True)
 class ProjectContext:
@@ -16,6 +18,7 @@ class ProjectContext:
     # outside ``internal_projects`` cannot be told the customer's or not)
     discovered_projects: frozenset[str] | None = frozenset()
     discovery_unit: str | None = None  # the unit that listing is recorded as; None without a parent
+    policy_units: tuple[str, ...] = (IAM_POLICY,)  # every unit listing allow policies over the project
 
     def is_internal_project(self, project: str) -> bool | None:
         """True for the customer's projects, False for others, None when unknowable this run."""

@@ -15,8 +15,8 @@ from partner_nhi.connectors.gcp import keys
 from partner_nhi.connectors.gcp.activity import LastAuthentication
 from partner_nhi.connectors.gcp.clients import GcpClients
 from partner_nhi.connectors.gcp.context import ProjectContext
-from partner_nhi.connectors.gcp.coverage import IAM_POLICY, SERVICE_ACCOUNTS
-from partner_nhi.connectors.gcp.iam_policy import Grant, role_summary
+from partner_nhi.connectors.gcp.coverage import SERVICE_ACCOUNTS
+from partner_nhi.connectors.gcp.iam_policy import Roles
 from partner_nhi.connectors.gcp.members import account_id, home_project
 from partner_nhi.connectors.gcp.payload import as_json
 from partner_nhi.contract import Affiliation, Credential, Identity, LastUse, Units
@@ -40,23 +40,21 @@ def label(account: dict[str, Any]) -> str:
 def build_service_accounts(
     accounts: Sequence[dict[str, Any]],
     keys_by_email: Mapping[str, Sequence[dict[str, Any]]],
-    grants: Mapping[str, Sequence[Grant]] | None,
+    roles: Roles,
     key_use: LastAuthentication,
     account_use: LastAuthentication,
     context: ProjectContext,
     units: Units,
 ) -> list[Identity]:
     """Each account (and each of its keys) through the engine's transform. An account
-    missing from ``keys_by_email`` had its key listing fail; ``grants`` is None when the
-    IAM policy was not read."""
+    missing from ``keys_by_email`` had its key listing fail."""
 
     def build(account: dict[str, Any]) -> Identity:
         email = account["email"]
         enabled = not account.get("disabled", False)
         listed = keys_by_email.get(email)
         credentials = None if listed is None else keys.build_keys(listed, enabled, key_use, context.now, units)
-        held = None if grants is None else grants.get(f"serviceAccount:{email}", ())
-        return normalize_service_account(account, credentials, held, account_use, context)
+        return normalize_service_account(account, credentials, roles, account_use, context)
 
     return units.transform(SERVICE_ACCOUNTS, accounts, build, label)
 
@@ -64,17 +62,18 @@ def build_service_accounts(
 def normalize_service_account(
     account: dict[str, Any],
     credentials: Sequence[Credential] | None,
-    grants: Sequence[Grant] | None,
+    roles: Roles,
     account_use: LastAuthentication,
     context: ProjectContext,
 ) -> Identity:
-    """One service account. ``credentials`` / ``grants`` are None when their listing failed
-    (the coverage unit says so): the identity then says its keys/roles are unknown.
+    """One service account. ``credentials`` is None when its key listing failed (the coverage
+    unit says so): the identity then says its keys are unknown; likewise its roles when a
+    policy over the project was not read.
 
-    Its roles come from the IAM policy, so that unit is among the units the identity relies
-    on. Its keys' unit is not: every finding that judged a key records the key's own unit.
-    Nor is Policy Analyzer (an enrichment unit): when it did not deliver, last use is
-    ``unknown`` and the usage rules neither fire nor resolve."""
+    Its roles come from the allow policies (and custom role definitions), so those units are
+    among the units the identity relies on. Its keys' unit is not: every finding that judged a
+    key records the key's own unit. Nor is Policy Analyzer (an enrichment unit): when it did
+    not deliver, last use is ``unknown`` and the usage rules neither fire nor resolve."""
     email = account["email"].lower()
     unique_id = account.get("uniqueId", "")
     account_last = account_use.of(email, unique_id) if unique_id else account_use.of(email)
@@ -88,14 +87,10 @@ def normalize_service_account(
     }
     if credentials is None:
         details["keys"] = "unknown: listing failed"
-    permissions: tuple[str, ...] = ()
-    privileged = False
-    if grants is None:
-        details["roles"] = "unknown: IAM policy not read"
-    else:
-        permissions, privileged, conditional = role_summary(grants)
-        if conditional:
-            details["conditional_roles"] = conditional
+    held = roles.of(f"serviceAccount:{account['email']}")
+    details.update(held.details)
+    if roles.unread:
+        details["roles"] = f"incomplete: {', '.join(roles.unread)} not read"
     return Identity(
         id=email,
         provider="gcp",
@@ -103,12 +98,12 @@ def normalize_service_account(
         scope=context.project,
         name=account_id(email),
         source=SERVICE_ACCOUNTS,
-        also_from=(IAM_POLICY,),
+        also_from=roles.relied_on(held),
         aliases=(unique_id,) if unique_id else (),
         last_used=LastUse.latest(account_last, *(c.last_used for c in credentials or ())),
         enabled=not account.get("disabled", False),
-        privileged=privileged,
-        permissions=permissions,
+        privileged=held.privileged,
+        permissions=held.roles,
         affiliations=(Affiliation(kind="gcp-project", value=home, external=outside),),
         credentials=tuple(credentials or ()),
         details={k: v for k, v in details.items() if v is not None},

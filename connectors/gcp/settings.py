@@ -36,7 +36,11 @@ class GcpSettings(BaseModel):
     organization_domains: list[str] = Field(default_factory=list)
     # the customer's projects that are not scanned: their service accounts are internal
     internal_projects: list[str] = Field(default_factory=list)
+    # read the allow policies of the folders and organisation above each project (a partner
+    # bound there holds its roles in the project); false: say so, and read only the project's
+    inherited_policies: bool = True
     iam_endpoint: str = "iam.googleapis.com:443"
+    iam_rest_endpoint: str = "https://iam.googleapis.com"  # workload identity pools: REST only
     resourcemanager_endpoint: str = "https://cloudresourcemanager.googleapis.com"
     policyanalyzer_endpoint: str = "https://policyanalyzer.googleapis.com"
     anonymous: bool = False
@@ -62,7 +66,7 @@ class GcpSettings(BaseModel):
         return self
 
     def endpoints(self) -> list[str]:
-        return [self.iam_endpoint, self.resourcemanager_endpoint, self.policyanalyzer_endpoint]
+        return [self.iam_endpoint, self.iam_rest_endpoint, self.resourcemanager_endpoint, self.policyanalyzer_endpoint]
 
 
 def is_loopback(endpoint: str) -> bool:

@@ -10,7 +10,15 @@ Command modules import the engine, store, SDKs and outputs inside the commands t
 them, so ``partner-nhi --help`` loads only typer and rich (a test holds this).
 """
 
-from partner_nhi.cli import history, registry, report, scan, sweep  # noqa: F401 - each registers its commands
+from partner_nhi.cli import (  # noqa: F401 - each registers its commands
+    export,
+    history,
+    registry,
+    report,
+    scan,
+    suppressions,
+    sweep,
+)
 from partner_nhi.cli.app import app, main
 
 __all__ = ["app", "main"]

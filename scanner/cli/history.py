@@ -52,7 +52,7 @@ def findings(
                 partner=partner, owner=owner, rule=rule, status=status.value if status else None, run_id=run_id
             )
             chosen = format or (FindingsFormat.table if sys.stdout.isatty() else FindingsFormat.json)
-            entries = [f.model_dump(mode="json", exclude={"units"}) for f in found]
+            entries = [{**f.model_dump(mode="json", exclude={"units"}), "suppressed": f.suppressed} for f in found]
             if chosen is FindingsFormat.json:
                 sys.stdout.write(json.dumps(entries, indent=2) + "\n")
             elif chosen is FindingsFormat.csv:

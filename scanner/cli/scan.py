@@ -23,6 +23,7 @@ from partner_nhi.cli.app import (
     err,
     exit_codes_for_errors,
 )
+from partner_nhi.cli.export import deliver_after_scan
 from partner_nhi.cli.options import (
     ConfigOption,
     ConnectorOption,
@@ -33,7 +34,7 @@ from partner_nhi.cli.options import (
     RegistryOption,
     VerboseOption,
 )
-from partner_nhi.cli.scanning import chosen_connectors, load_inputs, scan_and_report
+from partner_nhi.cli.scanning import accepted_risks, chosen_connectors, load_inputs, scan_and_report
 from partner_nhi.errors import ConfigError
 from partner_nhi.formats import RunFormat
 from partner_nhi.severity import Severity
@@ -90,9 +91,13 @@ def scan(
     run_id: Annotated[
         str | None, typer.Option("--run-id", help="The run's id, shared by its shards (e.g. the scheduled time).")
     ] = None,
+    no_export: Annotated[
+        bool, typer.Option("--no-export", help="Do not deliver to the SIEM sinks at the end (events stay pending).")
+    ] = False,
     verbose: VerboseOption = 0,
 ) -> None:
-    """Scan the configured accounts, tenants and projects; store the history; report."""
+    """Scan the configured accounts, tenants and projects; store the history; report; deliver
+    the SIEM events to the configured sinks."""
     from partner_nhi.shards import Shard
 
     logs.configure(verbose)
@@ -105,9 +110,14 @@ def scan(
         if part is not None and not run_id:
             raise ConfigError("--shard needs --run-id: every shard of one run must name the same run")
         settings, loaded = load_inputs(config, registry)
+        accepted = accepted_risks(settings, loaded)
         names = chosen_connectors(settings, connector)
         emit = partial(_emit, fmt=format, output=output)
-        run = scan_and_report("scan", settings, loaded, names, db, emit, run_id=run_id, shard=part)
+        run = scan_and_report(
+            "scan", settings, loaded, names, db, emit, run_id=run_id, shard=part, suppressions=accepted
+        )
+    if settings.siem.sinks and not no_export:
+        deliver_after_scan(settings, db)
     raise typer.Exit(_exit_code(run, fail_on))
 
 

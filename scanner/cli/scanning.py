@@ -8,6 +8,7 @@ runs, so that ``partner-nhi --help`` stays fast.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,17 +25,28 @@ if TYPE_CHECKING:
     from partner_nhi.results import RunResult
     from partner_nhi.shards import Shard
     from partner_nhi.store import Store
+    from partner_nhi.suppressions import Suppressions
 
 
 def load_inputs(config: Path | None, registry: Path | None) -> tuple[Settings, Registry]:
-    from partner_nhi.config import load_settings
+    from partner_nhi.config import check_threshold_keys, load_settings
+    from partner_nhi.connector import connector_names
     from partner_nhi.registry import load_registry
 
     settings = load_settings(config)
     registry_path = registry or settings.registry
     if registry_path is None:
         raise ConfigError("no registry: pass --registry FILE or set 'registry:' in the config")
-    return settings, load_registry(registry_path)
+    loaded = load_registry(registry_path)
+    check_threshold_keys(settings, [p.id for p in loaded.partners], connector_names(), config)
+    return settings, loaded
+
+
+def accepted_risks(settings: Settings, registry: Registry) -> Suppressions:
+    """The accepted-risks file the configuration names, validated (none named: none)."""
+    from partner_nhi.suppressions import configured_suppressions
+
+    return configured_suppressions(settings, registry, datetime.now(UTC).date())
 
 
 def chosen_connectors(settings: Settings, requested: list[str] | None) -> list[str]:
@@ -80,13 +92,22 @@ def scan_and_report(
     report: Callable[[Store, RunResult], None],
     run_id: str | None = None,
     shard: Shard | None = None,
+    suppressions: Suppressions | None = None,
 ) -> RunResult:
     from partner_nhi.engine import ScanRequest
     from partner_nhi.store import Store
+    from partner_nhi.suppressions import Suppressions
 
     with Store(db or settings.database) as store:
         request = ScanRequest(
-            settings, registry, names, command=command, keep_records=False, run_id=run_id, shard=shard
+            settings,
+            registry,
+            names,
+            command=command,
+            keep_records=False,
+            run_id=run_id,
+            shard=shard,
+            suppressions=suppressions or Suppressions(),
         )
         run = progress_scan(request, store)
         report(store, run)

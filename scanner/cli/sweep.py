@@ -13,7 +13,7 @@ from rich.console import Console
 from partner_nhi import logs
 from partner_nhi.cli.app import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, app, err, exit_codes_for_errors
 from partner_nhi.cli.options import ConfigOption, ConnectorOption, DbOption, RegistryOption, VerboseOption
-from partner_nhi.cli.scanning import chosen_connectors, load_inputs, scan_and_report
+from partner_nhi.cli.scanning import accepted_risks, chosen_connectors, load_inputs, scan_and_report
 from partner_nhi.errors import ConfigError
 from partner_nhi.formats import SweepFormat
 
@@ -37,8 +37,9 @@ def sweep(
 ) -> None:
     """Everything one partner holds, in every cloud, with the revocation steps for each, in order.
 
-    Exits 1 while anything of the partner is still active, 0 when nothing is, and 3 when a scope
-    that could hold the partner's identities was not completely listed (it is named).
+    Exits 1 while anything of the partner is still active and not accepted as a whole by an
+    accepted risk in force (every holding is listed either way), 0 when nothing is, and 3 when a
+    scope that could hold the partner's identities was not completely listed (it is named).
     """
     from partner_nhi.connector import load_connector
     from partner_nhi.outputs.files import STDOUT, check_output, output_stream
@@ -56,10 +57,11 @@ def sweep(
         held_by = loaded.partner(partner)
         if held_by is None:
             raise ConfigError(f"--partner: {partner!r} is not in the registry")
+        accepted = accepted_risks(settings, loaded)
         if from_store:
             with Store(db or settings.database, read_only=True) as store:
                 run_id = latest_complete_scan(store.engine)
-                report = sweep_report(store, run_id, held_by, load_connector, datetime.now(UTC), "store")
+                report = sweep_report(store, run_id, held_by, load_connector, datetime.now(UTC), "store", accepted)
         else:
             names = chosen_connectors(settings, connector)
             swept: list[dict[str, Any]] = []  # read back from the store while the scan's store is open
@@ -70,8 +72,9 @@ def sweep(
                 names,
                 db,
                 lambda store, run: swept.append(
-                    sweep_report(store, run.id, held_by, load_connector, datetime.now(UTC), "scan")
+                    sweep_report(store, run.id, held_by, load_connector, datetime.now(UTC), "scan", accepted)
                 ),
+                suppressions=accepted,
             )
             [report] = swept
         with output_stream(target) as stream:
@@ -82,4 +85,4 @@ def sweep(
         err.print(message, markup=False, highlight=False, soft_wrap=True)
     if report["incomplete_scopes"] or report["run"]["status"] != "complete":
         raise typer.Exit(EXIT_INCOMPLETE)
-    raise typer.Exit(EXIT_FINDINGS if report["active"] else EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if report["outstanding"] else EXIT_OK)

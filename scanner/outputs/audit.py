@@ -98,6 +98,7 @@ class AuditReport:
     trend: list[TrendPoint] = field(default_factory=list)
     mappings: list[Mapping] = field(default_factory=list)
     unowned: list[dict[str, Any]] = field(default_factory=list)  # identities with no owner at all
+    accepted: list[dict[str, Any]] = field(default_factory=list)  # current findings an accepted risk matched
 
     @property
     def coverage(self) -> list[dict[str, Any]]:
@@ -153,6 +154,8 @@ def build_audit(document: RunDocument, registry: Registry | None, trend_runs: in
             report.findings_resolved += 1
             holder.resolved += 1
             continue
+        if finding.get("suppression"):  # in force or expired: either way the auditor sees the decision
+            report.accepted.append(finding)
         severity = finding["severity"]
         report.findings_current += 1
         report.by_severity[severity] += 1

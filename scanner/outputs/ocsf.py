@@ -1,73 +1,32 @@
-"""OCSF 1.3 Detection Finding events (class 2004), one per finding.
+"""``--format ocsf``: a run's findings as OCSF Detection Findings, one per line, built by the
+SIEM feed's own builder (:func:`partner_nhi.siem.events.detection_finding`).
 
-``finding_info.uid`` is the stable finding id, and ``metadata.uid`` adds the
-run's status for it, so a re-sent event is recognisably the same event.
+A report is a snapshot of one run, not a change: each finding is shown with the activity of
+its status in that run (new: Create, open: Update, resolved: Close), first seen when the run
+that first saw it started, and a ``metadata.uid`` of its own (the run, the finding, and
+"snapshot"), distinct from the feed's events.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from partner_nhi import __version__
+from partner_nhi.siem.events import Activity, FindingTimes, detection_finding, event_uid
+from partner_nhi.store.queries import RunDocument
 
-_SEVERITY_ID = {"low": 2, "medium": 3, "high": 4, "critical": 5}
-_STATUS = {"new": (1, "New"), "open": (2, "In Progress"), "resolved": (4, "Resolved")}
-_ACTIVITY = {"new": (1, "Create"), "open": (2, "Update"), "resolved": (3, "Close")}
-
-
-def _ms(value: str | None) -> int | None:
-    return int(datetime.fromisoformat(value).timestamp() * 1000) if value else None
+_ACTIVITY = {"new": Activity.CREATE, "open": Activity.UPDATE, "resolved": Activity.CLOSE}
 
 
-def detection_finding(entry: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
-    """One finding entry of a run's document as an OCSF event; ``run`` is the document's header."""
-    status_id, status = _STATUS[entry["status"]]
-    activity_id, activity = _ACTIVITY[entry["status"]]
-    return {
-        "class_uid": 2004,
-        "class_name": "Detection Finding",
-        "category_uid": 2,
-        "category_name": "Findings",
-        "type_uid": 2004 * 100 + activity_id,
-        "activity_id": activity_id,
-        "activity_name": activity,
-        "severity_id": _SEVERITY_ID[entry["severity"]],
-        "severity": entry["severity"].capitalize(),
-        "status_id": status_id,
-        "status": status,
-        "time": _ms(run["finished"] or run["started"]),
-        "message": entry["message"],
-        "metadata": {
-            "version": "1.3.0",
-            "uid": f"{entry['id']}:{run['id']}",
-            "product": {"name": "partner-nhi", "vendor_name": "partner-nhi", "version": __version__},
-            "correlation_uid": entry["id"],
-        },
-        "finding_info": {
-            "uid": entry["id"],
-            "title": entry["rule"],
-            "desc": entry["message"],
-            "types": [entry["rule"]] + ([entry["reason"]] if entry["reason"] else []),
-            "first_seen_time": None,
-            "analytic": {"uid": entry["rule"], "name": entry["rule"], "type_id": 1, "type": "Rule"},
-        },
-        "resources": [
-            {
-                "uid": entry["identity"],
-                "name": entry["identity_name"],
-                "type": entry["identity_kind"],
-                "cloud_partition": entry["provider"],
-                "region": None,
-                "owner": {"uid": entry["owner"]} if entry["owner"] else None,
-                "data": {"scope": entry["scope"], "credential": entry["credential"], "partner": entry["partner"]},
-            }
-        ],
-        "cloud": {"provider": entry["provider"].upper(), "account": {"uid": entry["scope"]}},
-        "remediation": {"desc": entry["remediation"]},
-        "unmapped": {
-            "frameworks": entry["frameworks"],
-            "evidence": entry["evidence"],
-            "status_detail": entry["status"],
-        },
-    }
+def detection_findings(document: RunDocument) -> Iterator[dict[str, Any]]:
+    run = document.run
+    at = datetime.fromisoformat(run["finished"] or run["started"])
+    started = cache(document.run_started)
+    for entry in document.findings():
+        first = entry["first_seen_run"]
+        seen_now = entry["status"] != "resolved" and not entry["carried"]
+        times = FindingTimes(at, started(first) if first else None, at if seen_now else None)
+        uid = event_uid(run["id"], f"snapshot\x1f{entry['id']}")
+        yield detection_finding(entry, _ACTIVITY[entry["status"]], uid, times)

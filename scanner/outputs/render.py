@@ -19,15 +19,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from partner_nhi.outputs.ocsf import detection_finding
-from partner_nhi.outputs.table import print_findings
+from partner_nhi.outputs.ocsf import detection_findings
+from partner_nhi.outputs.table import accepted_risk_text, print_findings
 from partner_nhi.store.queries import RunDocument
 
 FORMATS = ("table", "json", "csv", "ocsf")
 
 CSV_COLUMNS = (
     "id", "rule", "severity", "status", "provider", "scope", "identity", "identity_name", "credential",
-    "partner", "owner", "reason", "message", "remediation",
+    "partner", "owner", "reason", "message", "remediation", "suppressed", "suppression",
 )  # fmt: skip
 
 
@@ -37,8 +37,8 @@ def write_report(document: RunDocument, fmt: str, stream: TextIO, width: int | N
     elif fmt == "csv":
         write_csv(document.findings(), stream)
     elif fmt == "ocsf":
-        for entry in document.findings():
-            stream.write(json.dumps(detection_finding(entry, document.run)) + "\n")
+        for event in detection_findings(document):
+            stream.write(json.dumps(event) + "\n")
     else:
         print_report(document, Console(file=stream, width=width or 160, color_system=None, force_terminal=False))
 
@@ -69,7 +69,8 @@ def write_csv(findings: Iterable[dict[str, Any]], stream: TextIO) -> None:
     writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for entry in findings:
-        writer.writerow({column: neutralised(entry.get(column)) for column in CSV_COLUMNS})
+        row = {**entry, "suppressed": bool(entry.get("suppressed")), "suppression": accepted_risk_text(entry)}
+        writer.writerow({column: neutralised(row.get(column)) for column in CSV_COLUMNS})
 
 
 def print_report(document: RunDocument, console: Console, remediation: bool = False) -> None:
@@ -84,10 +85,14 @@ def print_report(document: RunDocument, console: Console, remediation: bool = Fa
         scopes.add_row(*(Text(str(cell)) for cell in (*cells, scope["error"] or notes or "-")))
     console.print(scopes)
     current: Counter[tuple[str, str]] = Counter()
+    accepted = 0
 
     def counted(entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        nonlocal accepted
         for entry in entries:
-            if entry["status"] != "resolved":
+            if entry["status"] != "resolved" and entry.get("suppressed"):
+                accepted += 1
+            elif entry["status"] != "resolved":
                 current[(entry["severity"], entry["rule"])] += 1
             yield entry
 
@@ -102,3 +107,5 @@ def print_report(document: RunDocument, console: Console, remediation: bool = Fa
     console.print("open by severity: " + (", ".join(severities) or "none"), markup=False, highlight=False)
     rules = ", ".join(f"{rule} {count}" for rule, count in sorted(by_rule.items()))
     console.print("open by rule: " + (rules or "none"), markup=False, highlight=False)
+    if accepted:
+        console.print(f"accepted risks (open, not counted above): {accepted}", markup=False, highlight=False)

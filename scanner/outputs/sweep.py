@@ -19,7 +19,7 @@ from partner_nhi.outputs.render import neutralised
 
 CSV_COLUMNS = (
     "partner", "provider", "scope", "identity", "name", "kind", "state", "last_used", "owner", "sponsor",
-    "step", "action", "revokes", "reversible", "command",
+    "step", "action", "revokes", "reversible", "command", "accepted_until",
 )  # fmt: skip
 
 
@@ -46,6 +46,7 @@ def _write_csv(sweep: dict[str, Any], stream: TextIO) -> None:
             "identity": holding["id"],
             **{key: holding[key] for key in ("provider", "scope", "name", "kind", "state", "last_used", "owner")},
             "sponsor": sweep["sponsor"],
+            "accepted_until": holding["suppression"]["expires"] if holding["suppressed"] else None,
         }
         steps = holding["revocation"] or [None]
         for number, step in enumerate(steps, 1):
@@ -64,7 +65,8 @@ def _print_table(sweep: dict[str, Any], console: Console) -> None:
         Text.assemble(
             (sweep["partner"], "bold"),
             f" ({sweep['partner_status']}; sponsor {sweep['sponsor'] or 'none named'}): ",
-            (f"{sweep['active']} active", "bold red" if sweep["active"] else "bold green"),
+            (f"{sweep['active']} active", "bold red" if sweep["outstanding"] else "bold green"),
+            f" ({sweep['accepted']} accepted as a risk)" if sweep["accepted"] else "",
             f" of {len(sweep['holdings'])} held; run {run['id']} {run['status']}, {source}",
         )
     )
@@ -81,6 +83,10 @@ def _print_table(sweep: dict[str, Any], console: Console) -> None:
                 f"; last used {holding['last_used']}; owner {holding['owner'] or '-'}",
             )
         )
+        if holding["suppressed"]:
+            accepted = holding["suppression"]
+            line = f"   accepted until {accepted['expires']} by {accepted['approver']}: {accepted['justification']}"
+            console.print(Text(line, style="yellow"))
         for credential in holding["credentials"]:
             console.print(Text(f"   {credential['kind']} {credential['id']}: {credential['status']}"))
         for trust in holding["trusts"]:

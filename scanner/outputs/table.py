@@ -172,7 +172,18 @@ def _message(finding: dict[str, Any]) -> Text:
     text = Text(short_id(finding["id"]), style="dim").append(f" {status}: ").append(finding["message"])
     if finding.get("reason"):
         text.append(f" ({finding['reason']})")
+    if finding.get("suppression"):
+        text.append(f"; {accepted_risk_text(finding)}", style="dim" if finding.get("suppressed") else "")
     return text
+
+
+def accepted_risk_text(finding: dict[str, Any]) -> str:
+    """The accepted risk a run matched to a finding, in a few words ("" when none)."""
+    accepted = finding.get("suppression")
+    if not accepted:
+        return ""
+    state = "acceptance expired" if accepted["expired"] else "accepted until"
+    return f"{state} {accepted['expires']} by {accepted['approver']}: {accepted['justification']}"
 
 
 def _chunks(findings: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

@@ -14,14 +14,14 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, func, inspect, text
+from sqlalchemy import Connection, Engine, delete, event, func, insert, inspect, or_, text
 from sqlalchemy import select as select_columns
 from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlmodel import Session, col, create_engine, select
@@ -36,17 +36,30 @@ from partner_nhi.history import (
     reconcile_scope,
     retire_scope,
 )
-from partner_nhi.results import Finding, JudgedIdentity, RunResult, ScopeResult
+from partner_nhi.results import AcceptedRisk, Finding, JudgedIdentity, RunResult, ScopeResult
 from partner_nhi.shards import Shard, combined_status
+from partner_nhi.store.outbox import enqueue_finding_events, enqueue_run_health
 from partner_nhi.store.queries import RunDocument, resolve_run, run_document
-from partner_nhi.store.tables import FindingEventRow, FindingRow, IdentityRow, RunRow, RunShardRow, ScopeStateRow
+from partner_nhi.store.tables import (
+    AcceptedRiskUseRow,
+    FindingEventRow,
+    FindingRow,
+    IdentityRow,
+    RunRow,
+    RunShardRow,
+    ScopeStateRow,
+)
 from partner_nhi.store.writes import persist, table, write_scope_rows
 
 _SCHEMA_LOCK = 0x706E68695F736368  # "pnhi_sch": migrations, once per database
 
 
+# What a run shows of each finding of a decision, before it is written: the accepted risk it matched.
+Review = Callable[[list[Finding]], list[Finding]]
+
+
 MIGRATIONS = Path(__file__).with_name("migrations")
-SCHEMA_HEAD = "0005"  # the latest revision: a store already there opens without loading alembic
+SCHEMA_HEAD = "0007"  # the latest revision: a store already there opens without loading alembic
 
 
 def schema_revision(connection: Connection) -> str | None:
@@ -179,6 +192,13 @@ class Store:
     def _safe_url(self) -> str:
         return masked_url(self.url)
 
+    @contextmanager
+    def exclusive(self, *lock: str) -> Iterator[Session]:
+        """One transaction holding the lock named by ``lock``: PostgreSQL's advisory lock of that
+        name, SQLite's one write lock. What it reads and writes no other holder sees half-done."""
+        with self._transaction(*lock) as session:
+            yield session
+
     def _lock(self, connection: Any, key: int) -> None:
         if self.engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
@@ -230,6 +250,8 @@ class Store:
             if shard is None:
                 row.finished, row.status, row.error = finished, run.status, run.error
                 session.add(row)
+                session.flush()
+                enqueue_run_health(session, row)
                 return
             part = session.get(RunShardRow, (run.id, shard.index))
             assert part is not None, "begin_run records every shard"
@@ -262,6 +284,8 @@ class Store:
             errors.append(f"shard(s) {', '.join(map(str, missing))} never reported before the deadline")
         row.error = "; ".join(errors) or None
         session.add(row)
+        session.flush()
+        enqueue_run_health(session, row)
 
     # -- one scope ---------------------------------------------------------------
 
@@ -272,11 +296,13 @@ class Store:
         judged: list[JudgedIdentity],
         findings: list[Finding],
         undetermined: dict[str, str],
+        review: Review | None = None,
     ) -> ScopeDecision:
         """Fold one scanned scope into history, in one transaction under the scope's lock.
 
         A scope a later listing already reached (another run committed first) is recorded
-        as observed and superseded: its history is left as the newer run made it."""
+        as observed and superseded: its history is left as the newer run made it. ``review``
+        annotates every finding the run shows, carried ones included, before it is written."""
         with self._transaction(scope.connector, scope.scope.id) as session:
             state = session.get(ScopeStateRow, (scope.connector, scope.scope.id))
             stored = self._stored_findings(session, scope.connector, scope.scope.id)
@@ -301,8 +327,10 @@ class Store:
                 )
                 if scope.status is UnitStatus.FAILED:  # it saw nothing: it must not hide an older listing
                     decision = replace(decision, gone=[], identities=[], advances=False)
+            if review is not None:
+                decision = replace(decision, findings=review(decision.findings))
             write_scope_rows(session, run_id, scope)
-            persist(session, run_id, scope.connector, scope.scope.id, decision)
+            _persist(session, run_id, scope.connector, scope.scope.id, decision)
             if decision.advances:
                 self._advance(session, state, scope, run_id)
         return decision
@@ -314,6 +342,7 @@ class Store:
         scanned: set[tuple[str, str]],
         reasons: dict[str, str],
         shard: Shard | None = None,
+        review: Review | None = None,
     ) -> list[tuple[ScopeResult, ScopeDecision]]:
         """Scopes of these connectors that history knows (open findings or identities not gone)
         but this run did not scan: their open findings are carried with the reason, never
@@ -333,8 +362,10 @@ class Store:
             scope = ScopeResult(known.connector, Scope(known.connector, known.scope), [], [], not_scanned=reason)
             with self._transaction(known.connector, known.scope) as session:
                 decision = carry_scope(self._stored_findings(session, known.connector, known.scope), reason)
+                if review is not None:
+                    decision = replace(decision, findings=review(decision.findings))
                 write_scope_rows(session, run_id, scope)
-                persist(session, run_id, known.connector, known.scope, decision)
+                _persist(session, run_id, known.connector, known.scope, decision)
             carried.append((scope, decision))
         return carried
 
@@ -352,7 +383,7 @@ class Store:
             session.add(RunRow(id=run_id, command=command, started=now, finished=now, status="complete"))
             session.flush()
             decision = retire_scope(stored, identities, f"scope retired by an operator: {reason}")
-            persist(session, run_id, connector, scope, decision)
+            _persist(session, run_id, connector, scope, decision)
             state = session.get(ScopeStateRow, (connector, scope))
             state = state or ScopeStateRow(connector=connector, scope=scope, observed_at=now, run_id=run_id)
             state.observed_at, state.run_id = now, run_id
@@ -424,6 +455,39 @@ class Store:
         state.retired_run = state.retired_reason = None
         session.add(state)
 
+    # -- accepted risks ----------------------------------------------------------
+
+    def record_accepted_risk_uses(self, run_id: str, shard: Shard | None, matched: Mapping[str, int]) -> None:
+        """How many findings each accepted-risk entry (by id) matched in this run (in this shard's
+        part of it: a shard run again replaces its own count)."""
+        part = shard.index if shard is not None else 0
+        uses = table(AcceptedRiskUseRow).c
+        with self._transaction("run", run_id) as session:
+            session.execute(delete(AcceptedRiskUseRow).where(uses.run_id == run_id, uses.shard == part))
+            rows = [{"run_id": run_id, "shard": part, "entry_id": k, "matched": n} for k, n in matched.items()]
+            if rows:
+                session.execute(insert(AcceptedRiskUseRow), rows)
+
+    def accepted_risk_uses(self, entry_ids: Sequence[str], runs: int, current: str | None) -> dict[str, list[int]]:
+        """Per entry id, the findings it matched in each of its last ``runs`` runs, newest first:
+        runs that finished (all their shards reported), and ``current``, whose counts are whole."""
+        uses, run_rows = table(AcceptedRiskUseRow).c, table(RunRow).c
+        settled = or_(run_rows.status != "running", run_rows.id == current)
+        query = (
+            select_columns(uses.entry_id, uses.run_id, func.sum(uses.matched).label("matched"))
+            .join_from(table(AcceptedRiskUseRow), table(RunRow), run_rows.id == uses.run_id)
+            .where(uses.entry_id.in_(list(entry_ids)), settled)
+            .group_by(uses.entry_id, uses.run_id, run_rows.started)
+            .order_by(run_rows.started.desc())
+        )
+        history: dict[str, list[int]] = {}
+        with Session(self.engine) as session:
+            for row in session.execute(query):
+                recent = history.setdefault(row.entry_id, [])
+                if len(recent) < runs:
+                    recent.append(int(row.matched))
+        return history
+
     # -- queries ---------------------------------------------------------------
 
     def document(self, run: str, partner: str | None = None) -> RunDocument:
@@ -460,6 +524,7 @@ class Store:
                 for row, event in session.exec(joined):
                     finding = Finding.model_validate(row.record)
                     finding.status, finding.carried = event.status, event.carried
+                    finding.suppression = AcceptedRisk.model_validate(event.suppression) if event.suppression else None
                     if event.note:
                         finding.evidence = {**finding.evidence, "not_re_evaluated": event.note}
                     result.append(finding)
@@ -496,6 +561,12 @@ class Store:
                 select(RunRow).where(RunRow.status != "running").order_by(col(RunRow.started).desc())
             ).first()
             return row.id if row else None
+
+
+def _persist(session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision) -> None:
+    """A scope's decision and the SIEM events it makes, in one transaction: neither without the other."""
+    persist(session, run_id, connector, scope, decision)
+    enqueue_finding_events(session, run_id, connector, scope, decision)
 
 
 def _incomplete_units(scope: ScopeResult) -> dict[str, str]:

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from partner_nhi.document import finding_entry, time_text
 from partner_nhi.errors import ConfigError
+from partner_nhi.records import Identity
 from partner_nhi.rules.model import Severity
 from partner_nhi.store.tables import (
     FindingEventRow,
@@ -114,6 +115,7 @@ class RunDocument:
                 events.carried,
                 events.first_seen_run,
                 events.note,
+                events.suppression,
                 func.coalesce(versions.record, findings.record).label("content"),
             )
             .join_from(table(FindingEventRow), table(FindingRow), findings.id == events.finding_id)
@@ -123,7 +125,13 @@ class RunDocument:
         if self.partner is not None:
             query = query.where(findings.partner == self.partner)
         for row in _keyset(self.engine, query, key, page):
-            yield finding_entry(row.content, row.status, row.carried, row.first_seen_run, row.note)
+            yield finding_entry(row.content, row.status, row.carried, row.first_seen_run, row.note, row.suppression)
+
+    def run_started(self, run_id: str) -> datetime | None:
+        """When a run started (a finding's first run: when it was first seen)."""
+        with Session(self.engine) as session:
+            run = session.get(RunRow, run_id)
+        return run.started if run is not None else None
 
     def subjects(self, findings: Iterable[dict[str, Any]]) -> dict[tuple[str, str, str], dict[str, Any]]:
         """The identity each finding is about, as this run saw it (see :func:`identity_states`)."""
@@ -344,3 +352,33 @@ def resolve_run(engine: Engine, run: str) -> str:
     if row is None:
         raise ConfigError("--run latest: the store holds no finished run")
     return row.id
+
+
+def latest_scan(engine: Engine) -> str:
+    """The last finished run that observed something, complete or not: what ``registry suggest
+    --from-store`` and ``registry diff`` read (they say when it was not complete)."""
+    rows = table(RunRow).c
+    with Session(engine) as session:
+        found = session.execute(
+            select_columns(rows.id)
+            .where(rows.status != "running", _scanned())
+            .order_by(rows.started.desc(), rows.id.desc())
+            .limit(1)
+        ).scalar()
+    if found is None:
+        raise ConfigError("the store holds no finished scan: run `partner-nhi scan` first")
+    return str(found)
+
+
+def seen_identities(document: RunDocument) -> Iterator[Identity]:
+    """The normalized record of every identity a run saw (see :meth:`RunDocument.identities_with_records`)."""
+    for _entry, record in document.identities_with_records():
+        yield Identity.model_validate(record)
+
+
+def known_identities(engine: Engine, page: int = PAGE) -> Iterator[tuple[str, tuple[str, ...], str | None]]:
+    """Every identity history knows, gone or not: (native id, aliases, the run that found it gone)."""
+    identities = table(IdentityRow).c
+    query = select_columns(identities.id, identities.identity_id, identities.gone_run, identities.record)
+    for row in _keyset(engine, query, (identities.id,), page):
+        yield row.identity_id, tuple(row.record.get("aliases", ())), row.gone_run

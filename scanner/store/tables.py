@@ -208,3 +208,55 @@ class FindingEventRow(SQLModel, table=True):
     version_id: int | None = None  # the content this run showed
     first_seen_run: str | None = None  # as of this run
     severity_rank: int = 0  # for ordering a run's findings in SQL: critical 3 .. low 0
+    # the accepted risk this run matched (results.AcceptedRisk), in force or expired; a decision of the run
+    suppression: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class AcceptedRiskUseRow(SQLModel, table=True):
+    """How many findings an accepted-risk entry matched in one run: one that matched nothing in
+    its last N runs is reported stale."""
+
+    __tablename__ = "accepted_risk_uses"
+
+    run_id: str = Field(foreign_key="runs.id", primary_key=True)
+    shard: int = Field(default=0, primary_key=True)  # the shard's part of a sharded run (0 otherwise)
+    entry_id: str = Field(primary_key=True)
+    matched: int = 0
+
+
+class OutboxRow(SQLModel, table=True):
+    """An event for the SIEM, written in the transaction of the history it describes
+    (:mod:`partner_nhi.store.outbox`). ``id`` orders delivery; ``uid`` is the event's
+    ``metadata.uid``, the same however often it is sent."""
+
+    __tablename__ = "siem_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True)
+    run_id: str = Field(index=True)
+    finding_id: str | None = None  # None: the run's health
+    activity: str  # Create | Update | Close | the run's health (Completed, Error, Cancelled)
+    created: datetime = Field(index=True)
+    event: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class DeliveryRow(SQLModel, table=True):
+    """A sink acknowledged an event: it is never sent to that sink again. Each sink keeps its
+    own rows, so one SIEM that is down never holds back another."""
+
+    __tablename__ = "siem_deliveries"
+
+    sink: str = Field(primary_key=True)
+    event_id: int = Field(foreign_key="siem_outbox.id", primary_key=True, index=True)
+    acknowledged: datetime
+
+
+class AnnouncedFindingRow(SQLModel, table=True):
+    """The fingerprint of what the SIEM was last told of each finding: an open finding makes
+    an Update only when its fingerprint differs (:func:`partner_nhi.siem.events.fingerprint`)."""
+
+    __tablename__ = "siem_announced"
+
+    finding_id: str = Field(primary_key=True)
+    fingerprint: str
+    run_id: str  # the run whose event announced it

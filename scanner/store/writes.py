@@ -201,6 +201,7 @@ def _persist_findings(
                 "version_id": version,
                 "first_seen_run": finding.first_seen_run,
                 "severity_rank": finding.severity.rank,
+                "suppression": finding.suppression.model_dump(mode="json") if finding.suppression else None,
             }
         )
         if finding.carried:

@@ -209,11 +209,15 @@ def test_ctrl_c_records_the_run_failed_and_exits_130(tmp_path: Path, plugin: Pat
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not [r for r in safe_rows(url) if r[1] == "running"]:
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not [r for r in safe_rows(url) if r[1] == "running"]:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()  # never leave it behind, whatever failed above
+        process.wait()
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert [(status, error) for _, status, error in run_rows(url)] == [("failed", "interrupted")]

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,15 @@ import pytest
 from partner_nhi.connector import CallCounter, Scope
 from partner_nhi.connectors.gcp import GcpConnector
 from partner_nhi.connectors.gcp.context import ProjectContext
+from partner_nhi.connectors.gcp.coverage import IAM_POLICY
 from partner_nhi.connectors.gcp.emulator import Account, Binding, Emulators, Estate, Key, Project, running
 from partner_nhi.connectors.gcp.emulator.estate import key_id
+from partner_nhi.connectors.gcp.iam_policy import ReadPolicy, Roles, grants_by_member
 from partner_nhi.coverage import RetryPolicy, UnitOutcome, UnitRecorder
 from partner_nhi.records import Identity
 
 FIXTURES = Path(__file__).parent / "fixtures"
+DEMO_REGISTRY = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
 NOW = datetime(2025, 10, 1, tzinfo=UTC)
 FAST_RETRY = {"initial": 0.01, "maximum": 0.05, "deadline": 10.0, "attempts": 4}
 
@@ -29,6 +33,12 @@ FAST_RETRY = {"initial": 0.01, "maximum": 0.05, "deadline": 10.0, "attempts": 4}
 def payload() -> Callable[[str], Any]:
     """A fixture payload (real API shape) by file stem."""
     return lambda name: json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def demo_registry() -> Path:
+    """The demo registry: partners acme (offboarded), globex (active), initech (offboarding)."""
+    return DEMO_REGISTRY
 
 
 @pytest.fixture
@@ -68,6 +78,17 @@ def collect_scope(settings: dict[str, Any], project: str) -> Result:
 @pytest.fixture
 def collect() -> Callable[[dict[str, Any], str], Result]:
     return collect_scope
+
+
+@pytest.fixture
+def roles_of(units: UnitRecorder) -> Callable[..., Roles]:
+    """The roles a project policy payload binds, each binding through the engine's transform."""
+
+    def bound(policy: dict[str, Any], definitions: dict[str, list[str]] | None = None) -> Roles:
+        grants = grants_by_member([ReadPolicy("projects/corp-prod", IAM_POLICY, policy)], units)
+        return Roles(grants, definitions or {}, (IAM_POLICY,))
+
+    return bound
 
 
 @pytest.fixture

@@ -66,7 +66,8 @@ def test_scan_reports_gcp_identities_and_findings_with_partner_and_owner(demo, t
     assert report["run"]["status"] == "complete"
     [scope] = report["run"]["scopes"]
     assert (scope["connector"], scope["scope"], scope["status"]) == ("gcp", "corp-prod", "complete")
-    assert scope["api_calls"] == 9  # 1 + 5 key listings + 1 policy + 2 activity queries
+    # 1 + 5 key listings + 1 policy + 1 projects.get + 1 pools + 1 providers + 2 activity queries
+    assert scope["api_calls"] == 12
 
     identities = {i["id"]: i for i in report["identities"]}
     assert (identities[ACME]["partner"], identities[ACME]["owner"]) == ("acme", "alice@example.com")
@@ -95,6 +96,13 @@ def test_scan_reports_gcp_identities_and_findings_with_partner_and_owner(demo, t
         "expired-credential",
         "expiring-credential",
     }
+    # acme's AWS account may still exchange tokens through a provider with no attribute condition
+    provider = next(i for i in identities.values() if i["kind"] == "gcp-workload-identity-provider")
+    assert (provider["name"], provider["partner"]) == ("partners/acme-aws", "acme")  # by aws_account_ids
+    federation = findings[("federated-trust-too-broad", provider["id"], provider["id"])]
+    assert (federation["severity"], federation["partner"]) == ("high", "acme")  # medium, offboarded partner
+    assert federation["evidence"]["federation"] == "AWS account 111122223333"
+    assert "no attribute condition" in federation["evidence"]["admits"]
     disabled = "legacy-batch@corp-prod.iam.gserviceaccount.com"
     assert ("stale-identity", disabled, None) not in findings  # disabled is not stale
     assert not any(i == "globex-monitoring@corp-prod.iam.gserviceaccount.com" for _, i, _ in findings)

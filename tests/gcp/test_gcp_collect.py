@@ -3,6 +3,7 @@ and httpx clients, against the local emulators."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,19 @@ import yaml
 
 from partner_nhi.connector import ErrorKind, UnitStatus
 from partner_nhi.connectors.gcp import GcpConnector
-from partner_nhi.connectors.gcp.emulator import Account, Binding, Estate, Folder, Key, Project, faults, running
+from partner_nhi.connectors.gcp.emulator import (
+    Account,
+    Binding,
+    Estate,
+    Folder,
+    Key,
+    Organization,
+    Pool,
+    Project,
+    Provider,
+    faults,
+    running,
+)
 from partner_nhi.connectors.gcp.emulator.estate import key_id
 
 UNITS = (
@@ -53,10 +66,12 @@ def test_every_request_is_counted(settings, collect):
         "iam.ListServiceAccounts": 1,
         "iam.ListServiceAccountKeys": 2,
         "resourcemanager.projects.getIamPolicy": 1,
+        "resourcemanager.projects.get": 1,
+        "iam.workloadIdentityPools.list": 1,
         "policyanalyzer.serviceAccountKeyLastAuthentication.query": 1,
         "policyanalyzer.serviceAccountLastAuthentication.query": 1,
     }
-    assert result.calls.total == 6
+    assert result.calls.total == 8
 
 
 def _paged_estate(accounts: int) -> Estate:
@@ -234,6 +249,7 @@ def test_discovers_projects_under_an_organisation():
 def test_read_only_and_no_key_material(emulators, collect):
     estate_settings = emulators.settings(parent="organizations/1")
     emulators.iam.estate.projects[0].parent = "organizations/1"
+    emulators.iam.estate.organizations.append(Organization("organizations/1"))
     connector = GcpConnector(estate_settings)
     for scope in [*connector.scopes(), *connector.discover()]:
         collect(estate_settings, scope.id)
@@ -243,6 +259,8 @@ def test_read_only_and_no_key_material(emulators, collect):
     rm = {(r.method, r.path) for r in emulators.resource_manager.requests}
     assert rm == {
         ("POST", "/v3/projects/corp-prod:getIamPolicy"),
+        ("GET", "/v3/projects/corp-prod"),
+        ("POST", "/v3/organizations/1:getIamPolicy"),
         ("GET", "/v3/projects"),
         ("GET", "/v3/folders"),
     }
@@ -250,17 +268,65 @@ def test_read_only_and_no_key_material(emulators, collect):
     assert all("authorization" not in r.headers for r in emulators.policy_analyzer.requests)
 
 
-def test_every_operation_is_in_the_shipped_role(settings, collect):
+# The permission each request needs, from Google's method references (iam/reference/rest/v1,
+# resource-manager/reference/rest/v3, policy-intelligence activity analysis)
+_IAM_PERMISSIONS = {
+    "ListServiceAccounts": "iam.serviceAccounts.list",
+    "ListServiceAccountKeys": "iam.serviceAccountKeys.list",
+    "GetRole": "iam.roles.get",
+}
+_REST_PERMISSIONS = [
+    (r"POST /v3/(projects|folders|organizations)/[^/]+:getIamPolicy", "resourcemanager.{0}.getIamPolicy"),
+    (r"GET /v3/(projects|folders)/[^/]+", "resourcemanager.{0}.get"),
+    (r"GET /v3/(projects|folders)", "resourcemanager.{0}.list"),
+    (r"GET /v1/projects/[^/]+/locations/global/(workloadIdentityPool)s", "iam.{0}s.list"),
+    (r"GET /v1/projects/[^/]+/locations/global/(workloadIdentityPool)s/[^/]+/providers", "iam.{0}Providers.list"),
+    (
+        r"GET /v1/projects/[^/]+/locations/global/activityTypes/(\w+)/activities:query",
+        "policyanalyzer.{0}Activities.query",
+    ),
+]
+
+
+def _permission(request) -> str:
+    line = f"{request.method} {request.path}"
+    for pattern, permission in _REST_PERMISSIONS:
+        if match := re.fullmatch(pattern, line):
+            return permission.format(match[1])
+    raise AssertionError(f"no known permission for {line}")
+
+
+def test_the_shipped_role_holds_exactly_the_permissions_used(collect):
+    """Every request of a full scan (discovery under an organisation, folder and organisation
+    policies, a custom role, last use), as the emulators saw it: the shipped role must hold
+    each permission needed, and nothing more."""
+    estate = Estate(
+        projects=[
+            Project(
+                "corp-prod",
+                parent="folders/7",
+                accounts=[Account("app", keys=[Key(key_id("app"), datetime.now(UTC))])],
+                bindings=[Binding("projects/corp-prod/roles/deployer", ["user:dev@globex.example"])],
+                pools=[
+                    Pool("ci", providers=[Provider("github", issuer="https://token.actions.githubusercontent.com")])
+                ],
+            )
+        ],
+        folders=[Folder("folders/7", "organizations/1")],
+        organizations=[Organization("organizations/1")],
+        custom_roles={"projects/corp-prod/roles/deployer": ["run.services.update"]},
+    )
+    with running(estate) as emulators:
+        settings = emulators.settings(projects=[], parent="organizations/1")
+        connector = GcpConnector(settings)
+        for scope in connector.discover():
+            result = collect(settings, scope.id)
+            assert {o.status for o in result.outcomes.values()} == {UnitStatus.COMPLETE}
+        used = {_IAM_PERMISSIONS[method] for method in emulators.iam.methods}
+        rest = [*emulators.iam_rest.requests, *emulators.resource_manager.requests, *emulators.policy_analyzer.requests]
+        used |= {_permission(r) for r in rest}
     role = yaml.safe_load((Path(__file__).parents[2] / "config" / "gcp-role.yaml").read_text())
-    permissions = {
-        "iam.ListServiceAccounts": "iam.serviceAccounts.list",
-        "iam.ListServiceAccountKeys": "iam.serviceAccountKeys.list",
-        "resourcemanager.projects.getIamPolicy": "resourcemanager.projects.getIamPolicy",
-    }
-    used = set(collect(settings, "corp-prod").calls.by_operation)
-    needed = {permissions.get(op) or op.replace(".query", "Activities.query") for op in used}
-    assert needed <= set(role["includedPermissions"])
-    assert "policyanalyzer.serviceAccountKeyLastAuthenticationActivities.query" in needed
+    assert sorted(role["includedPermissions"]) == sorted(used)
 
 
 @pytest.mark.parametrize("method", ["DeleteServiceAccount", "GetServiceAccountKey", "CreateServiceAccountKey"])

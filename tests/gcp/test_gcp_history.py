@@ -10,7 +10,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from partner_nhi.connectors.gcp.emulator import (
     Estate,
     Folder,
     Key,
+    Organization,
     Project,
     faults,
     running,
@@ -37,7 +37,6 @@ from partner_nhi.connectors.gcp.emulator.estate import key_id
 from partner_nhi.registry import load_registry
 from partner_nhi.store import Store
 
-REGISTRY = Path(str(files("partner_nhi.demo").joinpath("registry.yaml")))
 SA = "{}@corp-prod.iam.gserviceaccount.com"
 ACME = SA.format("acme-deployer")
 FAST = {"initial": 0.01, "maximum": 0.05, "deadline": 5, "attempts": 3}
@@ -63,11 +62,13 @@ class Scan:
 class Scanner:
     """``partner-nhi scan`` against the emulators, the store in ``url``."""
 
-    def __init__(self, emulators: Emulators, folder: Path, monkeypatch: pytest.MonkeyPatch, **gcp: Any) -> None:
+    def __init__(
+        self, emulators: Emulators, registry: Path, folder: Path, monkeypatch: pytest.MonkeyPatch, **gcp: Any
+    ) -> None:
         self.url = f"sqlite:///{folder}/history.db"
         self.config = folder / "partner-nhi.yaml"
         settings = emulators.settings(organization_domains=["corp.example"], retry=FAST, **gcp)
-        document = {"registry": str(REGISTRY), "database": self.url, "retry": ENGINE_RETRY}
+        document = {"registry": str(registry), "database": self.url, "retry": ENGINE_RETRY}
         self.config.write_text(yaml.safe_dump({**document, "connectors": {"gcp": settings}}))
         self._monkeypatch = monkeypatch
 
@@ -88,8 +89,8 @@ def demo() -> Iterator[Emulators]:
 
 
 @pytest.fixture
-def scanner(demo: Emulators, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scanner:
-    return Scanner(demo, tmp_path, monkeypatch)
+def scanner(demo: Emulators, demo_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Scanner:
+    return Scanner(demo, demo_registry, tmp_path, monkeypatch)
 
 
 def _account(emulators: Emulators, name: str) -> Account:
@@ -291,14 +292,20 @@ def _organisation() -> Estate:
         ],
     )
     dev = Project("corp-dev", parent="folders/7", accounts=[Account("dev-batch", keys=[Key(key_id("dev"), UNROTATED)])])
-    return Estate(projects=[prod, dev], folders=[Folder("folders/7", "organizations/1")])
+    return Estate(
+        projects=[prod, dev],
+        folders=[Folder("folders/7", "organizations/1")],
+        organizations=[Organization("organizations/1")],
+    )
 
 
 def test_failed_discovery_scans_configured_projects_and_carries_discovered_ones(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with running(_organisation()) as emulators:
-        scanner = Scanner(emulators, tmp_path, monkeypatch, projects=["corp-prod"], parent="organizations/1")
+        scanner = Scanner(
+            emulators, demo_registry, tmp_path, monkeypatch, projects=["corp-prod"], parent="organizations/1"
+        )
         first = scanner()
         assert first.code == 0
         assert {s["scope"] for s in first.document["run"]["scopes"]} == {"corp-prod", "corp-dev"}
@@ -329,8 +336,10 @@ def test_failed_discovery_scans_configured_projects_and_carries_discovered_ones(
         _assert_mended(first, scanner())
 
 
-def test_an_older_listing_committed_last_changes_nothing(demo: Emulators, database_url: str) -> None:
-    registry = load_registry(REGISTRY)
+def test_an_older_listing_committed_last_changes_nothing(
+    demo: Emulators, demo_registry: Path, database_url: str
+) -> None:
+    registry = load_registry(demo_registry)
     gcp = {"gcp": demo.settings(organization_domains=["corp.example"], retry=FAST)}
     with Store(database_url) as store:
         first = scan(gcp, registry, store)
@@ -369,14 +378,18 @@ def test_an_older_listing_committed_last_changes_nothing(demo: Emulators, databa
     assert not {f.id for f in later.findings if f.status != "resolved"} & resolved
 
 
-def test_a_project_listed_twice_is_scanned_once(demo: Emulators, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    scanner = Scanner(demo, tmp_path, monkeypatch, projects=["corp-prod", "corp-prod"])
+def test_a_project_listed_twice_is_scanned_once(
+    demo: Emulators, demo_registry: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scanner = Scanner(demo, demo_registry, tmp_path, monkeypatch, projects=["corp-prod", "corp-prod"])
     result = scanner()
     assert result.code == 0
     run = result.document["run"]
     assert run["warnings"] == ["gcp scope corp-prod is configured more than once: scanned once"]
     [scope] = run["scopes"]
-    assert scope["api_calls"] == 9  # one scan: 1 account listing, 5 key listings, 1 policy, 2 activity queries
+    # one scan: 1 account listing, 5 key listings, 1 policy, 1 projects.get, 2 for the workload
+    # identity pools and providers, 2 activity queries
+    assert scope["api_calls"] == 12
     ids = [f["id"] for f in result.document["findings"]]
     assert len(ids) == len(set(ids))
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from partner_nhi.connectors.gcp.activity import LastAuthentication
-from partner_nhi.connectors.gcp.iam_policy import grants_by_member, member_identities
+from partner_nhi.connectors.gcp.iam_policy import Roles, member_identities
 from partner_nhi.connectors.gcp.members import home_project, is_service_agent, parse_member
 from partner_nhi.connectors.gcp.payload import parse_time
 from partner_nhi.connectors.gcp.roles import is_privileged
@@ -25,12 +25,12 @@ def _uses(payload, name, units, unit="u"):
     return LastAuthentication.from_activities(payload(name)["activities"], unit, units)
 
 
-def _account(payload, context, units, email=ACME, keys="keys", grants=True, activities=True):
+def _account(payload, context, units, roles_of, email=ACME, keys="keys", grants=True, activities=True):
     account = next(a for a in payload("service_accounts")["accounts"] if a["email"] == email)
     [identity] = build_service_accounts(
         [account],
         {email: payload(keys)["keys"]} if keys else {},
-        grants_by_member(payload("iam_policy"), units) if grants else None,
+        roles_of(payload("iam_policy")) if grants else Roles({}, {}, ("iam-policy",), unread=("iam-policy",)),
         _uses(payload, "key_activities", units) if activities else LastAuthentication(None, "k"),
         _uses(payload, "account_activities", units) if activities else LastAuthentication(None, "a"),
         context,
@@ -40,8 +40,8 @@ def _account(payload, context, units, email=ACME, keys="keys", grants=True, acti
     return identity
 
 
-def test_service_account_fields(payload, context, units):
-    identity = _account(payload, context, units)
+def test_service_account_fields(payload, context, units, roles_of):
+    identity = _account(payload, context, units, roles_of)
     assert identity.id == ACME
     assert identity.aliases == ("104729384756102938475",)
     assert (identity.provider, identity.kind, identity.scope) == (
@@ -62,8 +62,8 @@ def test_service_account_fields(payload, context, units):
     assert identity.last_used.at == datetime(2025, 5, 4, 7, tzinfo=UTC)
 
 
-def test_keys_user_managed_only_with_dates_and_status(payload, context, units):
-    credentials = {c.id: c for c in _account(payload, context, units).credentials}
+def test_keys_user_managed_only_with_dates_and_status(payload, context, units, roles_of):
+    credentials = {c.id: c for c in _account(payload, context, units, roles_of).credentials}
     assert set(credentials) == {KEY_USED, KEY_EXPIRED, KEY_DISABLED}  # the system key is dropped
     used = credentials[KEY_USED]
     assert used.kind is CredentialKind.SERVICE_ACCOUNT_KEY
@@ -82,25 +82,25 @@ def test_keys_user_managed_only_with_dates_and_status(payload, context, units):
     assert credentials[KEY_DISABLED].active is False
 
 
-def test_disabled_account_and_its_keys_are_not_active(payload, context, units):
-    identity = _account(payload, context, units, email="legacy-batch@corp-prod.iam.gserviceaccount.com")
+def test_disabled_account_and_its_keys_are_not_active(payload, context, units, roles_of):
+    identity = _account(payload, context, units, roles_of, email="legacy-batch@corp-prod.iam.gserviceaccount.com")
     assert identity.enabled is False
     assert identity.credentials and not any(c.active for c in identity.credentials)
     assert identity.permissions == ("roles/iam.securityAdmin",)
     assert identity.privileged is True
 
 
-def test_unknown_when_units_did_not_complete(payload, context, units):
-    identity = _account(payload, context, units, keys=None, grants=False, activities=False)
+def test_unknown_when_units_did_not_complete(payload, context, units, roles_of):
+    identity = _account(payload, context, units, roles_of, keys=None, grants=False, activities=False)
     assert identity.credentials == ()
     assert identity.details["keys"].startswith("unknown")
-    assert identity.details["roles"].startswith("unknown")
+    assert identity.details["roles"] == "incomplete: iam-policy not read"
     assert identity.permissions == () and identity.privileged is False
     assert identity.last_used.state == "unknown"
 
 
-def test_last_use_unknown_is_not_never(payload, context, units):
-    identity = _account(payload, context, units, activities=False)
+def test_last_use_unknown_is_not_never(payload, context, units, roles_of):
+    identity = _account(payload, context, units, roles_of, activities=False)
     assert {c.last_used.state for c in identity.credentials} == {"unknown"}
     assert identity.last_used.state == "unknown"
 
@@ -117,13 +117,12 @@ def test_last_authentication_lookup_by_every_name(payload, units):
     assert "key-last-authentication" in (unknown.detail or "")
 
 
-def _members(payload, context, units, own=(ACME, "legacy-batch@corp-prod.iam.gserviceaccount.com")):
-    grants = grants_by_member(payload("iam_policy"), units)
-    return {i.id: i for i in member_identities(grants, context, set(own), units)}
+def _members(payload, context, units, roles_of, own=(ACME, "legacy-batch@corp-prod.iam.gserviceaccount.com")):
+    return {i.id: i for i in member_identities(roles_of(payload("iam_policy")), context, set(own), units)}
 
 
-def test_external_members_only(payload, context, units):
-    members = _members(payload, context, units)
+def test_external_members_only(payload, context, units, roles_of):
+    members = _members(payload, context, units, roles_of)
     assert set(members) == {
         "user:ops-lead@globex.example",
         "serviceAccount:482910573920-compute@developer.gserviceaccount.com",
@@ -140,8 +139,8 @@ def test_external_members_only(payload, context, units):
     }  # not: corp.example users/groups, own accounts, ci@corp-shared (an internal project)
 
 
-def test_partner_user_with_editor(payload, context, units):
-    user = _members(payload, context, units)["user:ops-lead@globex.example"]
+def test_partner_user_with_editor(payload, context, units, roles_of):
+    user = _members(payload, context, units, roles_of)["user:ops-lead@globex.example"]
     assert user.kind == "gcp-external-member"
     assert user.name == "ops-lead@globex.example"
     assert user.aliases == ("ops-lead@globex.example",)
@@ -153,16 +152,18 @@ def test_partner_user_with_editor(payload, context, units):
     assert user.enabled is True
 
 
-def test_other_project_service_account(payload, context, units):
-    member = _members(payload, context, units)["serviceAccount:acme-pipeline@acme-tools-prod.iam.gserviceaccount.com"]
+def test_other_project_service_account(payload, context, units, roles_of):
+    member = _members(payload, context, units, roles_of)[
+        "serviceAccount:acme-pipeline@acme-tools-prod.iam.gserviceaccount.com"
+    ]
     assert member.name == "acme-pipeline"
     assert member.aliases == ("acme-pipeline@acme-tools-prod.iam.gserviceaccount.com",)
     assert [(a.kind, a.value, a.external) for a in member.affiliations] == [("gcp-project", "acme-tools-prod", True)]
     assert member.privileged is True  # serviceAccountTokenCreator
 
 
-def test_deleted_members_are_reported_even_from_inside(payload, context, units):
-    members = _members(payload, context, units)
+def test_deleted_members_are_reported_even_from_inside(payload, context, units, roles_of):
+    members = _members(payload, context, units, roles_of)
     account = members["deleted:serviceAccount:initech-sync@corp-prod.iam.gserviceaccount.com?uid=112233445566778899001"]
     assert account.kind == "gcp-deleted-member"
     assert account.enabled is True
@@ -174,8 +175,8 @@ def test_deleted_members_are_reported_even_from_inside(payload, context, units):
     assert [(a.kind, a.value, a.external) for a in user.affiliations] == [("gcp-domain", "initech.example", True)]
 
 
-def test_public_principal_agent_and_domain_members(payload, context, units):
-    members = _members(payload, context, units)
+def test_public_principal_agent_and_domain_members(payload, context, units, roles_of):
+    members = _members(payload, context, units, roles_of)
     public = members["allUsers"]
     assert public.details["public"] is True
     assert [(a.kind, a.external) for a in public.affiliations] == [("gcp-public", True)]
@@ -190,8 +191,8 @@ def test_public_principal_agent_and_domain_members(payload, context, units):
     assert [(a.kind, a.external) for a in compute.affiliations] == [("gcp-service-account", True)]
 
 
-def test_own_default_compute_account_is_internal(payload, context, units):
-    ids = set(_members(payload, context, units, own=["482910573920-compute@developer.gserviceaccount.com"]))
+def test_own_default_compute_account_is_internal(payload, context, units, roles_of):
+    ids = set(_members(payload, context, units, roles_of, own=["482910573920-compute@developer.gserviceaccount.com"]))
     assert "serviceAccount:482910573920-compute@developer.gserviceaccount.com" not in ids
 
 

@@ -10,6 +10,7 @@ from partner_nhi.errors import ConfigError
 LOOPBACK = {
     "projects": ["corp-prod"],
     "iam_endpoint": "127.0.0.1:50051",
+    "iam_rest_endpoint": "http://127.0.0.1:50052",
     "resourcemanager_endpoint": "http://localhost:8080",
     "policyanalyzer_endpoint": "http://[::1]:8081",
     "anonymous": True,
@@ -26,6 +27,7 @@ def test_anonymous_accepted_for_loopback_endpoints():
     ("key", "value"),
     [
         ("iam_endpoint", "iam.googleapis.com:443"),
+        ("iam_rest_endpoint", "https://iam.googleapis.com"),
         ("resourcemanager_endpoint", "https://cloudresourcemanager.googleapis.com"),
         ("policyanalyzer_endpoint", "http://10.0.0.5:8081"),
         ("policyanalyzer_endpoint", "http://127.0.0.1.evil.example:8081"),

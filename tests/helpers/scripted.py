@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from partner_nhi.contract import (
+    Affiliation,
     CallCounter,
     Connector,
     Credential,
@@ -39,6 +40,10 @@ class ScriptedSettings(BaseModel):
     malformed: list[str] = Field(default_factory=list)  # user names whose record lacks its created date
     raise_after_listing: bool = False  # collect raises once both units are recorded complete
     hold_file: str | None = None  # collect waits until this file exists (another run overtakes it)
+    # per user name: what the cloud records of it (the registry suggestions and diff read these)
+    affiliations: dict[str, list[Affiliation]] = Field(default_factory=dict)
+    owner_hints: dict[str, list[str]] = Field(default_factory=dict)
+    tags: dict[str, dict[str, str]] = Field(default_factory=dict)  # replaces the default owner tag
 
 
 class ScriptedConnector(Connector):
@@ -59,14 +64,25 @@ class ScriptedConnector(Connector):
         return ErrorKind.FORBIDDEN if isinstance(error, PermissionError) else ErrorKind.UNKNOWN
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
-        if self.settings.hold_file:
-            while not Path(self.settings.hold_file).exists():
+        if self.settings.hold_file:  # held until released, for a minute at most (never left behind)
+            deadline = time.monotonic() + 60
+            while not Path(self.settings.hold_file).exists() and time.monotonic() < deadline:
                 time.sleep(0.02)
         raw = units.fetch(UNIT_USERS, lambda: self._raw_users(scope.id))
         keys = units.fetch(UNIT_KEYS, lambda: {user["name"]: user["key_age"] for user in raw or []})
         if self.settings.raise_after_listing:
             raise RuntimeError("the SDK returned something unexpected after the listings")
-        return units.transform(UNIT_USERS, raw or [], lambda user: _identity(scope.id, user, keys), _name)
+        return units.transform(UNIT_USERS, raw or [], lambda user: self._identity(scope.id, user, keys), _name)
+
+    def _identity(self, scope: str, user: dict[str, Any], keys: dict[str, int] | None) -> Identity:
+        name = user["name"]
+        return _identity(scope, user, keys).model_copy(
+            update={
+                "affiliations": tuple(self.settings.affiliations.get(name, ())),
+                "owner_hints": tuple(self.settings.owner_hints.get(name, ())),
+                "tags": self.settings.tags.get(name, {"owner": "alice@example.com"}),
+            }
+        )
 
     def _raw_users(self, scope: str) -> list[dict[str, Any]]:
         return [

@@ -1,6 +1,6 @@
-"""Local emulators of the three Google APIs the GCP connector calls, used by the
-tests and ``partner-nhi demo``: IAM admin (gRPC), resource manager and Policy
-Analyzer (HTTP). :func:`running` starts all three on one :class:`Estate`."""
+"""Local emulators of the Google APIs the GCP connector calls, used by the tests and
+``partner-nhi demo``: IAM admin (gRPC), IAM's workload identity pools, resource manager
+and Policy Analyzer (HTTP). :func:`running` starts them all on one :class:`Estate`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,20 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from partner_nhi.connectors.gcp.emulator.estate import Account, Binding, Estate, Folder, Key, Project, key_id
+from partner_nhi.connectors.gcp.emulator.estate import (
+    Account,
+    Binding,
+    Estate,
+    Folder,
+    Key,
+    Organization,
+    Pool,
+    Project,
+    Provider,
+    key_id,
+)
 from partner_nhi.connectors.gcp.emulator.iam import IamEmulator
-from partner_nhi.connectors.gcp.emulator.rest import PolicyAnalyzerEmulator, ResourceManagerEmulator
+from partner_nhi.connectors.gcp.emulator.rest import IamRestEmulator, PolicyAnalyzerEmulator, ResourceManagerEmulator
 
 __all__ = [
     "Account",
@@ -20,9 +31,13 @@ __all__ = [
     "Estate",
     "Folder",
     "IamEmulator",
+    "IamRestEmulator",
     "Key",
+    "Organization",
     "PolicyAnalyzerEmulator",
+    "Pool",
     "Project",
+    "Provider",
     "ResourceManagerEmulator",
     "key_id",
     "running",
@@ -32,6 +47,7 @@ __all__ = [
 @dataclass(frozen=True)
 class Emulators:
     iam: IamEmulator
+    iam_rest: IamRestEmulator
     resource_manager: ResourceManagerEmulator
     policy_analyzer: PolicyAnalyzerEmulator
 
@@ -41,6 +57,7 @@ class Emulators:
         return {
             "projects": [p.id for p in estate.projects],
             "iam_endpoint": self.iam.target,
+            "iam_rest_endpoint": self.iam_rest.url,
             "resourcemanager_endpoint": self.resource_manager.url,
             "policyanalyzer_endpoint": self.policy_analyzer.url,
             "anonymous": True,
@@ -50,9 +67,11 @@ class Emulators:
 
 @contextmanager
 def running(estate: Estate) -> Iterator[Emulators]:
-    """Start the three emulators on ``estate``; stop them on exit."""
-    emulators = Emulators(IamEmulator(estate), ResourceManagerEmulator(estate), PolicyAnalyzerEmulator(estate))
+    """Start the emulators on ``estate``; stop them on exit."""
+    emulators = Emulators(
+        IamEmulator(estate), IamRestEmulator(estate), ResourceManagerEmulator(estate), PolicyAnalyzerEmulator(estate)
+    )
     with ExitStack() as stack:
-        for server in (emulators.iam, emulators.resource_manager, emulators.policy_analyzer):
+        for server in (emulators.iam, emulators.iam_rest, emulators.resource_manager, emulators.policy_analyzer):
             stack.enter_context(server)
         yield emulators

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from partner_nhi.connectors.gcp.emulator import running
-from partner_nhi.connectors.gcp.emulator.estate import Account, Binding, Estate, Key, Project, key_id
+from partner_nhi.connectors.gcp.emulator.estate import Account, Binding, Estate, Key, Pool, Project, Provider, key_id
 
 PROJECT = "corp-prod"
+ACME_AWS_ACCOUNT = "111122223333"  # acme's, in the demo registry
 ORGANIZATION_DOMAIN = "corp.example"
 
 
@@ -108,6 +109,9 @@ def demo_estate(now: datetime | None = None) -> Estate:
             "roles/pubsub.serviceAgent",
             [f"serviceAccount:service-{project.number}@gcp-sa-pubsub.iam.gserviceaccount.com"],
         ),
+    ]
+    project.pools = [  # acme's AWS account may still exchange its tokens here, with no attribute condition
+        Pool("partners", providers=[Provider("acme-aws", aws_account=ACME_AWS_ACCOUNT)])
     ]
     return Estate(projects=[project])
 

@@ -55,11 +55,30 @@ class Binding:
 
 
 @dataclass
+class Provider:
+    """A workload identity pool provider: trusts an OIDC issuer or an AWS account."""
+
+    id: str
+    issuer: str | None = None  # an OIDC issuer URI
+    aws_account: str | None = None
+    attribute_condition: str | None = None  # None: any credential the issuer signs is accepted
+    disabled: bool = False
+
+
+@dataclass
+class Pool:
+    id: str
+    providers: list[Provider] = field(default_factory=list)
+    disabled: bool = False
+
+
+@dataclass
 class Project:
     id: str
     accounts: list[Account] = field(default_factory=list)
     bindings: list[Binding] = field(default_factory=list)
     parent: str | None = None  # organizations/N or folders/N
+    pools: list[Pool] = field(default_factory=list)  # workload identity pools
 
     @property
     def number(self) -> str:
@@ -70,16 +89,34 @@ class Project:
 class Folder:
     name: str  # folders/N
     parent: str  # organizations/N or folders/N
+    bindings: list[Binding] = field(default_factory=list)
+
+
+@dataclass
+class Organization:
+    name: str  # organizations/N
+    bindings: list[Binding] = field(default_factory=list)
 
 
 @dataclass
 class Estate:
     projects: list[Project]
     folders: list[Folder] = field(default_factory=list)
+    organizations: list[Organization] = field(default_factory=list)
+    custom_roles: dict[str, list[str]] = field(default_factory=dict)  # projects/P/roles/R -> permissions
     _by_email: dict[str, tuple[Project, Account]] = field(default_factory=dict, repr=False)
 
     def project(self, project_id: str) -> Project | None:
         return next((p for p in self.projects if p.id == project_id), None)
+
+    def bindings_of(self, resource: str) -> list[Binding] | None:
+        """The allow policy's bindings of ``projects/P``, ``folders/N`` or ``organizations/N``."""
+        kind, _, name = resource.partition("/")
+        if kind == "projects":
+            project = self.project(name)
+            return project.bindings if project else None
+        holders = self.folders if kind == "folders" else self.organizations
+        return next((h.bindings for h in holders if h.name == resource), None)
 
     def account(self, email: str) -> tuple[Project, Account] | None:
         """The project and account of a service-account email (indexed: one lookup per key listing)."""

@@ -2,8 +2,8 @@
 
 Built from google-cloud-iam's own request and response types, so the real
 ``IAMClient`` talks to it unchanged over an insecure channel. It serves
-ListServiceAccounts (paged) and ListServiceAccountKeys (``key_types`` filter);
-every other method answers UNIMPLEMENTED. Every method called is logged, read
+ListServiceAccounts (paged), ListServiceAccountKeys (``key_types`` filter) and
+GetRole (custom roles); every other method answers UNIMPLEMENTED. Every method called is logged, read
 or not, which is what the read-only tests check.
 
 Faults for tests: :meth:`IamEmulator.fail` answers with an error,
@@ -78,6 +78,7 @@ class IamEmulator:
                 types.ListServiceAccountKeysRequest,
                 types.ListServiceAccountKeysResponse,
             ),
+            "GetRole": (self._get_role, types.GetRoleRequest, types.Role),
         }
         # no SO_REUSEPORT: another process's emulator could otherwise share the port
         self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=[("grpc.so_reuseport", 0)])
@@ -199,6 +200,18 @@ class IamEmulator:
         email = account.email(project.id)
         return types.ListServiceAccountKeysResponse(
             keys=[_key(project.id, email, k) for k in account.keys if not wanted or k.type in wanted]
+        )
+
+    def _get_role(self, request: types.GetRoleRequest) -> types.Role:
+        permissions = self.estate.custom_roles.get(request.name)
+        if permissions is None:
+            raise Rejected(not_found(f"Role {request.name} not found."))
+        return types.Role(
+            name=request.name,
+            title=request.name.rsplit("/", 1)[-1],
+            included_permissions=permissions,
+            stage=types.Role.RoleLaunchStage.GA,
+            etag=b"BwYAAAAAAAA=",
         )
 
 
