@@ -75,6 +75,12 @@ def split_calls(operations: dict[str, int]) -> dict[str, int]:
     return parts
 
 
+def _estate(scan: dict[str, Any]) -> str:
+    if scan["accounts"] == 1:
+        return f"{scan['size']:,}"
+    return f"{scan['accounts']} x {scan['size']:,}, concurrency {scan['concurrency']}"
+
+
 def _scans(results: dict[str, Any], cloud: str) -> list[dict[str, Any]]:
     return [s for s in results["scans"] if s["cloud"] == cloud]
 
@@ -82,7 +88,7 @@ def _scans(results: dict[str, Any], cloud: str) -> list[dict[str, Any]]:
 def _cloud_section(results: dict[str, Any], cloud: str) -> str:
     rows = [
         (
-            f"{s['accounts']} x {s['size']:,}" if s["accounts"] > 1 else f"{s['size']:,}",
+            _estate(s),
             f"{s['identities']:,}",
             _n(s["wall_seconds"]),
             _n(s["cpu_seconds"]),
@@ -114,7 +120,7 @@ def _cloud_section(results: dict[str, Any], cloud: str) -> str:
         "load (1-min) and other processes' CPU",
     )
     operations = "\n".join(
-        f"- {s['size']:,}{' x ' + str(s['accounts']) if s['accounts'] > 1 else ''}: "
+        f"- {_estate(s)}: "
         + ", ".join(f"{op} {n:,}" for op, n in sorted(s["operations"].items(), key=lambda kv: -kv[1]))
         for s in _scans(results, cloud)
     )
@@ -295,13 +301,10 @@ def generated(results: dict[str, Any]) -> str:
 
 def chart(results: dict[str, Any]) -> str:
     """Horizontal bars: wall time and peak RSS of each measurement, Prowler's beside ours."""
-    rows = [
-        (f"{s['cloud']} {s['accounts']} x {s['size']:,}" if s["accounts"] > 1 else f"{s['cloud']} {s['size']:,}", s)
-        for s in results["scans"]
-    ]
+    rows = [(f"{s['cloud']} {_estate(s)}".replace("concurrency", "c."), s) for s in results["scans"]]
     if "prowler" in results:
         rows.append((f"Prowler, aws {results['prowler']['size']:,}", results["prowler"]))
-    label_w, bar_w, row_h, top = 170, 300, 22, 40
+    label_w, bar_w, row_h, top = 200, 300, 22, 40
     height = top + row_h * len(rows) + 20
     width = label_w + 2 * (bar_w + 90)
     parts = [
