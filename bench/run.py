@@ -32,7 +32,7 @@ from measure import EstateServer, Measured, TimedOut, start_launcher
 from prowler import CHECKS, VERSION, failed_by_check, prowler_scan
 from prowler import user_findings as prowler_user_findings
 from render import render
-from scanners import Scan, partner_nhi_scan, user_findings
+from scanners import Scan, scan_estate, user_findings
 from spy import summarise, wrap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +98,7 @@ class Harness:
         self.log(f"scan {name} (load {_load()})")
         try:
             with Neighbours() as others:
-                scan = partner_nhi_scan(estate, estate.cloud, WORK / name, self.args.timeout, **extra)
+                scan = scan_estate(estate, estate.cloud, WORK / name, self.args.timeout, **extra)
         except TimedOut as error:
             self.skip(estate, str(error))
             return None
@@ -156,7 +156,7 @@ class Harness:
     def profile(self, estate: EstateServer) -> None:
         raw = WORK / "profile" / "py-spy.txt"
         self.log(f"profile of a second scan of {estate.size} identities (load {_load()})")
-        scan = partner_nhi_scan(estate, estate.cloud, WORK / "profile", self.args.timeout, wrap=wrap(raw))
+        scan = scan_estate(estate, estate.cloud, WORK / "profile", self.args.timeout, wrap=wrap(raw))
         self.results["profile"] = {"size": estate.size, "wall_seconds": round(scan.measured.wall, 1), **summarise(raw)}
 
     def accounts(self, accounts: int, size: int) -> None:

@@ -46,7 +46,7 @@ class Scan:
     report: Path
 
 
-def partner_nhi_scan(
+def scan_estate(
     estate: EstateServer,
     cloud: str,
     workdir: Path,
