@@ -22,6 +22,10 @@ MATCH_KINDS: dict[str, str] = {
     "gcp_domains": "gcp-domain",
     "gcp_projects": "gcp-project",
 }
+# registry match list -> the affiliation kind its shell-style patterns are matched against
+PATTERN_MATCH_KINDS: dict[str, str] = {
+    "oidc_subjects": "oidc-subject",
+}
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,17 @@ class Attributor:
             return partner, Evidence(
                 "match", f"{affiliation.kind} {affiliation.value} in {partner.id}.match.{list_name}"
             )
+        for affiliation in identity.affiliations:
+            for list_name, kind in PATTERN_MATCH_KINDS.items():
+                if affiliation.kind != kind:
+                    continue
+                for partner in self.registry.partners:
+                    for pattern in getattr(partner.match, list_name):
+                        if fnmatchcase(affiliation.value.lower(), pattern.lower()):
+                            return partner, Evidence(
+                                "match",
+                                f"{kind} {affiliation.value} matches {pattern!r} in {partner.id}.match.{list_name}",
+                            )
         for partner in self.registry.partners:
             for pattern in partner.match.name_patterns:
                 if fnmatchcase(identity.name.lower(), pattern.lower()):

@@ -60,8 +60,11 @@ class LastUse(BaseModel):
     state: str = Field(pattern="^(used|never|unknown)$")
     at: datetime | None = None
     detail: str | None = None
+    # When the date is unknown but the provider's record shows no use since then (its tracking
+    # window is shorter than the identity's life): enough to call it idle for longer.
+    not_since: datetime | None = None
 
-    @field_validator("at")
+    @field_validator("at", "not_since")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return utc(value)
@@ -77,6 +80,11 @@ class LastUse(BaseModel):
     @classmethod
     def unknown(cls, why: str | None = None) -> LastUse:
         return cls(state="unknown", detail=why)
+
+    @classmethod
+    def unused_since(cls, since: datetime, why: str) -> LastUse:
+        """Not used on or after ``since``; whether (and when) before is not recorded."""
+        return cls(state="unknown", detail=why, not_since=since)
 
     @staticmethod
     def latest(*uses: LastUse) -> LastUse:
@@ -99,9 +107,16 @@ class Affiliation(BaseModel):
     tenant that owns it, its publisher domain, its home project.
 
     ``kind`` is one of the registry's match keys (``aws-account``, ``azure-tenant``,
-    ``azure-app``, ``publisher-domain``, ``gcp-domain``, ``gcp-project``) or a
-    descriptive one the registry cannot match (``aws-service``, ``oidc``, ``saml``).
+    ``azure-app``, ``publisher-domain``, ``gcp-domain``, ``gcp-project``; ``oidc-subject``,
+    a subject a federated trust admits, matched by the registry's patterns) or a
+    descriptive one the registry cannot match (``aws-service``, ``oidc``, ``saml``, and
+    ``deleted-principal`` for a trusted principal that no longer exists).
     ``external`` means outside the customer: such a party must be in the registry.
+
+    ``gap`` is what the trust leaves open, as the connector read its cloud's conditions:
+    ``no-external-id`` (another account may assume it for anyone it serves: a confused
+    deputy) or ``anyone`` (any principal at all, no restricting condition); ``detail`` says
+    why. (A federation admitting more than one workload is ``Credential.admits_many``.)
     """
 
     model_config = ConfigDict(frozen=True)
@@ -109,6 +124,8 @@ class Affiliation(BaseModel):
     kind: str
     value: str
     external: bool = False
+    gap: str | None = None
+    detail: str | None = None
 
 
 class EntitlementKind(StrEnum):

@@ -52,6 +52,10 @@ class PartnerMatch(_Strict):
     gcp_domains: list[str] = Field(default_factory=list)
     gcp_projects: list[str] = Field(default_factory=list)
     name_patterns: list[str] = Field(default_factory=list, description="Shell-style, on the identity's name.")
+    oidc_subjects: list[str] = Field(
+        default_factory=list,
+        description="Shell-style, on the OIDC subjects a federated trust admits, e.g. 'repo:acme-corp/*'.",
+    )
 
     @model_validator(mode="after")
     def _account_ids(self) -> PartnerMatch:

@@ -10,6 +10,7 @@ and costs nothing else. See ``docs/aws.md`` for the policy needed.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from partner_nhi.connectors.aws import normalize
@@ -23,6 +24,7 @@ from partner_nhi.connectors.aws.credential_report import (
     row_label,
 )
 from partner_nhi.connectors.aws.errors import classify
+from partner_nhi.connectors.aws.organization import DISCOVERY_NOTE, discover_accounts
 from partner_nhi.connectors.aws.revocation import revocation_steps
 from partner_nhi.connectors.aws.settings import AwsSettings
 from partner_nhi.connectors.aws.unit_names import ALL_UNITS, UNIT_PRINCIPALS, UNIT_REPORT
@@ -32,15 +34,10 @@ from partner_nhi.contract import (
     Connector,
     ErrorKind,
     Identity,
-    MalformedRecord,
     RevocationStep,
     Scope,
     Units,
 )
-
-
-class UnreadableAccount(ValueError):
-    """Organizations listed an account record that cannot be read: the discovered set is unknown."""
 
 
 class AwsConnector(Connector):
@@ -48,6 +45,7 @@ class AwsConnector(Connector):
     settings_model = AwsSettings
     resource_types = ALL_UNITS
     settings: AwsSettings
+    _organization_members: frozenset[str] | None = None  # set by discover(), read by collect()
 
     def scopes(self) -> list[Scope]:
         return [
@@ -56,40 +54,28 @@ class AwsConnector(Connector):
         ]
 
     def discover(self) -> list[Scope]:
-        """The organisation's active accounts when discovery is on; with nothing configured,
-        the caller's own account."""
+        """The organisation's accounts when discovery is on; with nothing configured, the
+        caller's own account."""
         if self.settings.organization.enabled:
-            return self._organization_accounts()
+            factory = ClientFactory(self.settings, CallCounter())
+            partition = factory.session.get_partition_for_region(self.settings.region)
+            discovered = discover_accounts(
+                factory.client("organizations"), self.name, self.settings.organization.role_name, partition
+            )
+            self._organization_members = discovered.members
+            return discovered.scopes
         if self.settings.accounts:
             return []
         identity = ClientFactory(self.settings, CallCounter()).client("sts").get_caller_identity()
         return [Scope(self.name, identity["Account"], identity["Account"], {"role_arn": None})]
 
-    def _organization_accounts(self) -> list[Scope]:
-        """Every page of ListAccounts. An unreadable account record fails discovery, naming it:
-        skipping it would shrink the discovered set without a word; the engine then still scans
-        the configured accounts and carries the findings of the others."""
-        organizations = ClientFactory(self.settings, CallCounter()).client("organizations")
-        scopes = []
-        number = 0
-        for page in organizations.get_paginator("list_accounts").paginate():
-            for account in page["Accounts"]:
-                number += 1
-                try:
-                    scope = self._account_scope(account)
-                except (KeyError, MalformedRecord) as exc:
-                    name = account.get("Id") or account.get("Name") or f"#{number}"
-                    problem = f"field {exc.args[0]!r}: missing" if isinstance(exc, KeyError) else str(exc)
-                    raise UnreadableAccount(f"organizations:ListAccounts account {name}: {problem}") from None
-                if scope is not None:
-                    scopes.append(scope)
-        return scopes
-
-    def _account_scope(self, account: dict[str, Any]) -> Scope | None:
-        if account["Status"] != "ACTIVE":
-            return None
-        role = f"arn:aws:iam::{account['Id']}:role/{self.settings.organization.role_name}"
-        return Scope(self.name, account["Id"], account.get("Name", ""), {"role_arn": role})
+    def _discovery_notes(self, scope: Scope) -> list[str]:
+        """What discovery found worth saying about this account: said in its coverage record."""
+        notes = [scope.settings[DISCOVERY_NOTE]] if scope.settings.get(DISCOVERY_NOTE) else []
+        members = self._organization_members
+        if members is not None and scope.id not in members:
+            notes.append("configured, but not among the accounts organizations:ListAccounts listed")
+        return notes
 
     def classify(self, error: BaseException) -> ErrorKind:
         return classify(error)
@@ -98,6 +84,7 @@ class AwsConnector(Connector):
         return {a.id for a in self.settings.accounts} | set(self.settings.internal_account_ids)
 
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
+        observed = datetime.now(UTC)
         factory = ClientFactory(self.settings, calls)
         role_arn = scope.settings.get("role_arn")
         if role_arn:
@@ -107,6 +94,8 @@ class AwsConnector(Connector):
         details = units.fetch(UNIT_PRINCIPALS, lambda: fetch_authorization_details(iam))
         if details is None:
             return []  # recorded failed; every other unit is then "not reached"
+        for note in self._discovery_notes(scope):
+            units.note(UNIT_PRINCIPALS, note)
         report = units.fetch(
             UNIT_REPORT,
             lambda: fetch_credential_report(
@@ -116,11 +105,19 @@ class AwsConnector(Connector):
         policies = dict(
             units.transform(UNIT_PRINCIPALS, details.policies, normalize.local_policy, normalize.policy_label)
         )
+        groups = dict(
+            units.transform(
+                UNIT_PRINCIPALS,
+                details.groups,
+                lambda group: normalize.group_grant(group, policies),
+                normalize.group_label,
+            )
+        )
         internal = self._internal_accounts()
         roles = units.transform(
             UNIT_PRINCIPALS,
             details.roles,
-            lambda role: normalize.role_identity(role, scope.id, internal, policies),
+            lambda role: normalize.role_identity(role, scope.id, internal, policies, observed),
             normalize.principal_label,
         )
         rows = _report_rows(units, report)
@@ -131,7 +128,8 @@ class AwsConnector(Connector):
 
         def user(record: dict[str, Any]) -> Identity:
             name, _ = record["UserName"], record["Arn"]  # a record without them is malformed
-            return normalize.user_identity(record, scope.id, held[name], user_rows[name], policies)
+            grant = normalize.user_grant(record, policies, groups)
+            return normalize.user_identity(record, scope.id, held[name], user_rows[name], grant)
 
         users = units.transform(UNIT_PRINCIPALS, details.users, user, normalize.principal_label)
         return [*roles, *users]

@@ -43,7 +43,6 @@ class CredentialReport:
 class KeySlot:
     """One ``access_key_N_*`` group of columns."""
 
-    slot: str
     active: bool
     rotated: datetime | None  # the key's creation (or last change) time, to the second
     last_used: LastUse
@@ -53,7 +52,6 @@ class KeySlot:
 class ReportRow:
     """One user's row, read."""
 
-    user: str
     arn: str
     password_enabled: bool
     password_last_used: LastUse
@@ -96,7 +94,6 @@ def report_row(row: Mapping[str, str]) -> ReportRow:
     """Read one user's row; an unreadable column raises :class:`MalformedRecord` naming it."""
     slots = tuple(
         KeySlot(
-            slot=slot,
             active=report_flag(row, f"access_key_{slot}_active"),
             rotated=report_date(row, f"access_key_{slot}_last_rotated"),
             last_used=_key_slot_use(row, slot),
@@ -105,7 +102,6 @@ def report_row(row: Mapping[str, str]) -> ReportRow:
     )
     password_used = report_date(row, "password_last_used")
     return ReportRow(
-        user=row["user"],
         arn=row["arn"],
         password_enabled=report_flag(row, "password_enabled"),
         password_last_used=LastUse.used(password_used) if password_used else LastUse.never(),

@@ -71,14 +71,18 @@ def ssh_public_key(record: Mapping[str, Any]) -> Credential:
 
 
 def service_specific_credential(record: Mapping[str, Any]) -> Credential:
-    """A ``ListServiceSpecificCredentials`` ``ServiceSpecificCredentialMetadata``."""
+    """A ``ListServiceSpecificCredentials`` ``ServiceSpecificCredentialMetadata``. Bedrock and
+    CloudWatch Logs API keys may carry an ``ExpirationDate`` (so the expiry rules apply) and a
+    ``ServiceCredentialAlias``, the public part of the key: shown, never the secret."""
+    alias = record.get("ServiceCredentialAlias")
     return Credential(
         id=record["ServiceSpecificCredentialId"],
         kind=CredentialKind.SERVICE_CREDENTIAL,
         active=status_active(record),
         created=timestamp(record, "CreateDate"),
+        expires=timestamp(record, "ExpirationDate"),
         last_used=LastUse.unknown(NO_RECORDED_USE),
-        display=record["ServiceName"],
+        display=f"{record['ServiceName']} ({alias})" if alias else record["ServiceName"],
         source=UNIT_SERVICE_CREDENTIALS,
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from partner_nhi.connectors.aws.emulator import add_service_credential, moto_server
+from partner_nhi.connectors.aws.emulator import add_service_credential, moto_server, reset_estate
 
 ACCOUNT = "123456789012"
 ACME, GLOBEX, INITECH, UNKNOWN = "111122223333", "444455556666", "777788889999", "999900001111"
@@ -169,6 +169,68 @@ def seed(endpoint: str, now: datetime | None = None) -> Seeder:
         used_days_ago=3,
         tags={"owner": "dan@example.com", "partner": "globex"},
     )
+    # trusts that leave a door open
+    github = f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"
+    pinned_sub = {"token.actions.githubusercontent.com:sub": "repo:globex-ms/platform:ref:refs/heads/main"}
+    s.role(  # globex by the subject its trust admits (registry oidc_subjects): pinned, no finding
+        "platform-release",
+        40,
+        trust({"Federated": github}, {"StringLike": pinned_sub}),
+        used_days_ago=2,
+        tags={"owner": "dan@example.com"},
+    )
+    s.role(  # initech's support account may assume it without an external id, besides EC2
+        "initech-support",
+        150,
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{INITECH}:root"},
+                        "Action": "sts:AssumeRole",
+                    },
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
+                ],
+            }
+        ),
+        used_days_ago=20,
+        tags={"owner": "bob@example.com"},
+    )
+    s.role(  # any AWS principal anywhere may assume it
+        "shared-audit-reader",
+        60,
+        trust({"AWS": "*"}),
+        used_days_ago=6,
+        tags={"owner": "alice@example.com"},
+    )
+    s.role(  # the role it trusted was deleted: IAM now shows its unique id
+        "legacy-bridge",
+        600,
+        trust({"AWS": "AROAKSCDLFT9R5DQP782U"}),
+        used_days_ago=30,
+        tags={"owner": "alice@example.com"},
+    )
+    # a globex operator signs in to the console with the user its automation uses
+    s.user("globex-ops", 90, tags={"partner": "globex", "owner": "bob@example.com"})
+    s.key("globex-ops", 60, used_days_ago=0)
+    with s.at(80):
+        s.iam.create_login_profile(UserName="globex-ops", Password="Demo-only-not-a-secret-2!")  # noqa: S106
+    iam_backends[ACCOUNT]["global"].users["globex-ops"].password_last_used = s.now - timedelta(days=4)  # type: ignore[assignment]
+    add_service_credential(  # a Bedrock API key that expires in two weeks
+        ACCOUNT,
+        "globex-ops",
+        "ACCA" + "DEMO0000000000002",
+        "bedrock.amazonaws.com",
+        s.now - timedelta(days=76),
+        expires=s.now + timedelta(days=14),
+        alias="globex-ops+1-at-123456789012",
+    )
+    # the deployer is admin through its group, not by its own policies
+    s.iam.create_group(GroupName="deployers")
+    s.iam.attach_group_policy(GroupName="deployers", PolicyArn=s.policy("deployers-admin"))
+    s.iam.add_user_to_group(GroupName="deployers", UserName="ci-deployer")
     # AWS's own: a service-linked role is never a partner NHI
     s.role(
         "AWSServiceRoleForSupport",
@@ -195,6 +257,7 @@ def demo_estate() -> Iterator[dict[str, Any]]:
     os.environ.pop("AWS_SESSION_TOKEN", None)
     try:
         with moto_server() as endpoint:
+            reset_estate(endpoint)
             seed(endpoint)
             yield {"endpoint_url": endpoint, "credential_report_poll": 0.1, "internal_account_ids": []}
     finally:

@@ -33,17 +33,39 @@ def _install_service_credentials() -> None:
     IamResponse.list_service_specific_credentials = list_service_specific_credentials  # type: ignore[attr-defined]
 
 
-def add_service_credential(account: str, user: str, credential_id: str, service: str, created: datetime) -> None:
-    SERVICE_CREDENTIALS.setdefault((account, user), []).append(
-        {
-            "UserName": user,
-            "Status": "Active",
-            "ServiceUserName": f"{user}-at-{account}",
-            "CreateDate": created,
-            "ServiceSpecificCredentialId": credential_id,
-            "ServiceName": service,
-        }
-    )
+def reset_estate(endpoint: str) -> None:
+    """Empty the simulated estate: moto keeps its state per process, across its servers."""
+    import urllib.request
+
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310 - loopback
+    urllib.request.urlopen(request).close()  # noqa: S310 - loopback
+    SERVICE_CREDENTIALS.clear()
+
+
+def add_service_credential(
+    account: str,
+    user: str,
+    credential_id: str,
+    service: str,
+    created: datetime,
+    expires: datetime | None = None,
+    alias: str | None = None,
+) -> None:
+    """A service-specific credential; a Bedrock or CloudWatch Logs API key may expire and has an alias."""
+    record: dict[str, Any] = {
+        "UserName": user,
+        "Status": "Active",
+        "CreateDate": created,
+        "ServiceSpecificCredentialId": credential_id,
+        "ServiceName": service,
+    }
+    if alias is None:
+        record["ServiceUserName"] = f"{user}-at-{account}"
+    else:
+        record["ServiceCredentialAlias"] = alias
+    if expires is not None:
+        record["ExpirationDate"] = expires
+    SERVICE_CREDENTIALS.setdefault((account, user), []).append(record)
 
 
 class Hold:

@@ -7,17 +7,20 @@ raises (:class:`MalformedRecord` naming the field, or ``KeyError`` for a missing
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from partner_nhi.connectors.aws.credential_report import ReportRow
 from partner_nhi.connectors.aws.credentials import console_password, timestamp
-from partner_nhi.connectors.aws.trust import policy_document, trusted_parties
+from partner_nhi.connectors.aws.trust import federations, policy_document, trusted_parties
 from partner_nhi.connectors.aws.unit_names import UNIT_PRINCIPALS
 from partner_nhi.connectors.aws.users import UserCredentials
 from partner_nhi.contract import Credential, Identity, LastUse, MalformedRecord
 
 PRIVILEGED_MANAGED_POLICIES = frozenset({"AdministratorAccess", "IAMFullAccess", "PowerUserAccess"})
 PROVIDER_MANAGED_PATHS = ("/aws-service-role/", "/aws-reserved/")
+ROLE_LAST_USED_WINDOW = timedelta(days=400)
 
 
 def _tags(raw: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
@@ -38,8 +41,17 @@ def _statements_grant_everything(document: dict[str, Any]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Grant:
+    """The policies a principal or group holds itself, and whether any grants admin-like power."""
+
+    permissions: tuple[str, ...]
+    privileged: bool
+
+
 def permissions_of(entity: Mapping[str, Any], local_policies: Mapping[str, dict[str, Any]]) -> tuple[list[str], bool]:
-    """Policy names held, and whether any grants admin-like power."""
+    """Policy names held directly (managed, then inline), and whether any grants admin-like
+    power: an AWS-managed admin policy by name, any other by its document."""
     names: list[str] = []
     privileged = False
     for attached in entity.get("AttachedManagedPolicies", []):
@@ -47,11 +59,51 @@ def permissions_of(entity: Mapping[str, Any], local_policies: Mapping[str, dict[
         aws_admin = attached["PolicyName"] in PRIVILEGED_MANAGED_POLICIES and ":aws:policy/" in attached["PolicyArn"]
         if aws_admin or _statements_grant_everything(local_policies.get(attached["PolicyArn"], {})):
             privileged = True
-    for inline in [*entity.get("UserPolicyList", []), *entity.get("RolePolicyList", [])]:
+    inline_lists = ("UserPolicyList", "RolePolicyList", "GroupPolicyList")
+    for inline in [policy for key in inline_lists for policy in entity.get(key, [])]:
         names.append(f"inline:{inline['PolicyName']}")
         if _statements_grant_everything(policy_document(inline.get("PolicyDocument"), "PolicyDocument")):
             privileged = True
     return names, privileged
+
+
+def group_grant(group: Mapping[str, Any], local_policies: Mapping[str, dict[str, Any]]) -> tuple[str, Grant]:
+    """A ``GroupDetailList`` entry: what every member of the group holds through it."""
+    permissions, privileged = permissions_of(group, local_policies)
+    return group["GroupName"], Grant(tuple(permissions), privileged)
+
+
+def group_label(group: Mapping[str, Any]) -> str:
+    return str(group.get("GroupName") or group.get("Arn") or "a group without name or ARN")
+
+
+def user_grant(
+    user: Mapping[str, Any], local_policies: Mapping[str, dict[str, Any]], groups: Mapping[str, Grant]
+) -> Grant:
+    """A user's own policies and those of its groups (``GroupList`` names them): a user is
+    privileged through a group as much as by its own policies. A group whose record could not
+    be read is named as such: its unit is partial and says why."""
+    permissions, privileged = permissions_of(user, local_policies)
+    for name in user.get("GroupList", []):
+        grant = groups.get(name)
+        if grant is None:
+            permissions.append(f"group:{name}:unreadable")
+            continue
+        permissions += [f"group:{name}:{permission}" for permission in grant.permissions]
+        privileged = privileged or grant.privileged
+    return Grant(tuple(permissions), privileged)
+
+
+def attachments(entity: Mapping[str, Any]) -> dict[str, list[str]]:
+    """What must be detached before a user or role can be deleted (its revocation steps need them)."""
+    inline = [p["PolicyName"] for key in ("UserPolicyList", "RolePolicyList") for p in entity.get(key, [])]
+    found = {
+        "attached_policies": [p["PolicyArn"] for p in entity.get("AttachedManagedPolicies", [])],
+        "inline_policies": inline,
+    }
+    if "RoleName" in entity:
+        found["instance_profiles"] = [p["InstanceProfileName"] for p in entity.get("InstanceProfileList", [])]
+    return found
 
 
 def policy_label(policy: Mapping[str, Any]) -> str:
@@ -75,16 +127,34 @@ def principal_label(principal: Mapping[str, Any]) -> str:
     return "a principal without name, ARN or id"
 
 
+def role_last_use(role: Mapping[str, Any], created: datetime | None, now: datetime) -> LastUse:
+    """``RoleLastUsed`` reports the trailing 400 days only (IAM API reference, RoleLastUsed): with
+    no date, a role created inside that window was never used, an older one was not used in it."""
+    recorded = role.get("RoleLastUsed") or {}
+    last = timestamp(recorded, "LastUsedDate")
+    if last is not None:
+        return LastUse.used(last, recorded.get("Region"))
+    window_start = now - ROLE_LAST_USED_WINDOW
+    if created is not None and created >= window_start:
+        return LastUse.never()
+    return LastUse.unused_since(
+        window_start,
+        f"RoleLastUsed covers the trailing {ROLE_LAST_USED_WINDOW.days} days: no use since {window_start.date()}; "
+        "any earlier use is not reported",
+    )
+
+
 def role_identity(
     role: Mapping[str, Any],
     account: str,
     internal_accounts: Iterable[str],
     local_policies: Mapping[str, dict[str, Any]],
+    now: datetime,
 ) -> Identity:
-    """A ``RoleDetailList`` entry. ``RoleLastUsed`` comes in the same record: no other unit."""
+    """A ``RoleDetailList`` entry, as observed at ``now``. ``RoleLastUsed`` comes in the same
+    record: no other unit."""
     path = role.get("Path", "/")
-    recorded = role.get("RoleLastUsed") or {}
-    last = timestamp(recorded, "LastUsedDate")
+    created = timestamp(role, "CreateDate")
     permissions, privileged = permissions_of(role, local_policies)
     trust = policy_document(role.get("AssumeRolePolicyDocument"), "AssumeRolePolicyDocument")
     return Identity(
@@ -95,14 +165,15 @@ def role_identity(
         name=role["RoleName"],
         source=UNIT_PRINCIPALS,
         aliases=(role["RoleId"],),
-        created=timestamp(role, "CreateDate"),
-        last_used=LastUse.used(last, recorded.get("Region")) if last else LastUse.never(),
+        created=created,
+        last_used=role_last_use(role, created, now),
         provider_managed=path.startswith(PROVIDER_MANAGED_PATHS),
         privileged=privileged,
         permissions=tuple(permissions),
         tags=_tags(role.get("Tags")),
         affiliations=tuple(trusted_parties(trust, account, internal_accounts)),
-        details={"path": path},
+        credentials=tuple(federations(trust)),
+        details={"path": path, "trust_policy": trust, **attachments(role)},
     )
 
 
@@ -111,7 +182,7 @@ def user_identity(
     account: str,
     held: UserCredentials,
     row: ReportRow | None,
-    local_policies: Mapping[str, dict[str, Any]],
+    grant: Grant,
 ) -> Identity:
     """A ``UserDetailList`` entry with its credentials (``held``) and credential-report row.
 
@@ -130,7 +201,6 @@ def user_identity(
         last_used = LastUse.latest(*uses) if uses else LastUse.never()
     else:
         last_used = LastUse.unknown("a credential listing for this user failed or held an unreadable record")
-    permissions, privileged = permissions_of(user, local_policies)
     return Identity(
         id=user["Arn"],
         provider="aws",
@@ -143,9 +213,9 @@ def user_identity(
         created=created,
         last_used=last_used,
         enabled=not known or any(c.active for c in credentials),
-        privileged=privileged,
-        permissions=tuple(permissions),
+        privileged=grant.privileged,
+        permissions=grant.permissions,
         tags=_tags(user.get("Tags")),
         credentials=tuple(credentials),
-        details={"path": user.get("Path", "/"), "groups": list(user.get("GroupList", []))},
+        details={"path": user.get("Path", "/"), "groups": list(user.get("GroupList", [])), **attachments(user)},
     )

@@ -24,9 +24,29 @@ def list_ssh_public_keys(iam: Any, user_name: str) -> list[dict[str, Any]]:
     return keys
 
 
+class IncompletePaging(RuntimeError):
+    """A page said more follow but gave no way to reach them: the listing is not whole."""
+
+
 def list_service_specific_credentials(iam: Any, user_name: str) -> list[dict[str, Any]]:
-    response = iam.list_service_specific_credentials(UserName=user_name)
-    return list(response.get("ServiceSpecificCredentials", []))
+    """Every service's credentials of one user (CodeCommit, Keyspaces, Bedrock and CloudWatch
+    Logs API keys, and whatever service comes next), following ``Marker`` while ``IsTruncated``:
+    botocore has no paginator for this call. ``AllUsers=true`` would list one service per call
+    for every user, but only for the services named; one call per user names none and misses none."""
+    credentials: list[dict[str, Any]] = []
+    markers: set[str] = set()
+    marker: str | None = None
+    while True:
+        page = iam.list_service_specific_credentials(UserName=user_name, **({"Marker": marker} if marker else {}))
+        credentials.extend(page.get("ServiceSpecificCredentials", []))  # "If none exists, ... an empty list"
+        if not page.get("IsTruncated"):
+            return credentials
+        marker = page.get("Marker")
+        if not marker or marker in markers:
+            raise IncompletePaging(
+                f"ListServiceSpecificCredentials for {user_name}: truncated page without a new Marker"
+            )
+        markers.add(marker)
 
 
 def list_signing_certificates(iam: Any, user_name: str) -> list[dict[str, Any]]:

@@ -123,13 +123,10 @@ def _add_key_last_use(
     from_report: dict[str, LastUse] = {}
     needed: list[str] = []
     for name, held in found.items():
-        for key in held.credentials:
-            if key.source != UNIT_ACCESS_KEYS:
-                continue
-            use = report_key_use(key, rows.get(name))
-            if use is not None:
-                from_report[key.id] = use
-            elif key.active:
+        keys = [credential for credential in held.credentials if credential.source == UNIT_ACCESS_KEYS]
+        from_report.update(report_key_uses(keys, rows.get(name)))
+        for key in keys:
+            if key.id not in from_report and key.active:
                 needed.append(key.id)
                 if UNIT_KEY_LAST_USED not in held.units:
                     held.units.append(UNIT_KEY_LAST_USED)
@@ -154,16 +151,21 @@ def _key_id(answer: tuple[str, Any]) -> str:
     return answer[0]
 
 
-def report_key_use(key: Credential, row: ReportRow | None) -> LastUse | None:
-    """The report's key slots carry no key id: a slot speaks for a key when its rotation time
-    is the key's creation time, to the second."""
-    if row is None or key.created is None:
-        return None
-    created = key.created.replace(microsecond=0)
-    for slot in row.key_slots:
-        if slot.rotated == created:
-            return slot.last_used
-    return None
+def report_key_uses(keys: Sequence[Credential], row: ReportRow | None) -> dict[str, LastUse]:
+    """The last use the report gives each of one user's access keys. Its key slots carry no
+    key id: a slot speaks for a key when its rotation time is the key's creation time, to the
+    second, and no other key or slot shares that second. Two keys created in the same second
+    cannot be told apart: the report speaks for neither (each is then asked on its own)."""
+    if row is None:
+        return {}
+    seconds = {key.id: key.created.replace(microsecond=0) for key in keys if key.created is not None}
+    uses = {}
+    for key_id, created in seconds.items():
+        twins = [other for other, second in seconds.items() if second == created and other != key_id]
+        slots = [slot for slot in row.key_slots if slot.rotated == created]
+        if len(slots) == 1 and not twins:
+            uses[key_id] = slots[0].last_used
+    return uses
 
 
 def _may_hold_certificates(row: ReportRow | None) -> bool:

@@ -12,6 +12,11 @@ through a client built here, so every request is counted and retried the same wa
 
 Credentials come from Google ADC; ``anonymous`` mode (loopback emulators only,
 checked in :mod:`connectors.gcp.settings`) uses none and a plain-text channel.
+
+Every REST client sends only to its configured endpoint's origin, so a redirect to
+another host fails the call before anything is sent there (:mod:`connectors.same_origin`);
+page tokens are not URLs. A loopback endpoint, gRPC or REST, is reached directly, never
+through a proxy named in the environment.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import urllib.request
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import google.auth
@@ -56,8 +61,10 @@ from google.cloud.resourcemanager_v3.services.projects.transports.rest import (
 )
 from google.iam.v1 import iam_policy_pb2
 
+from partner_nhi.connectors.endpoints import grpc_loopback_refusal, is_loopback
 from partner_nhi.connectors.gcp.retry import RetryingTransport, api_retry
 from partner_nhi.connectors.gcp.settings import GcpSettings
+from partner_nhi.connectors.same_origin import SameOriginTransport, confine
 from partner_nhi.contract import CallCounter
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
@@ -89,29 +96,18 @@ def open_clients(settings: GcpSettings, calls: CallCounter) -> Iterator[GcpClien
     """Build every client for one scope; each request sent is added to ``calls``."""
     credentials = _credentials(settings)
     iam = IAMClient(transport=_iam_transport(settings, credentials, calls))
+    endpoint = settings.resourcemanager_endpoint
     projects = ProjectsClient(
-        transport=ProjectsRestTransport(
-            host=settings.resourcemanager_endpoint,
-            credentials=credentials,
-            interceptor=_CountingProjects(calls),
-        ),
-        client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
+        transport=_confined(ProjectsRestTransport, endpoint, credentials, _CountingProjects(calls)),
+        client_options=ClientOptions(api_endpoint=endpoint),
     )
     folders = FoldersClient(
-        transport=FoldersRestTransport(
-            host=settings.resourcemanager_endpoint,
-            credentials=credentials,
-            interceptor=_CountingFolders(calls),
-        ),
-        client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
+        transport=_confined(FoldersRestTransport, endpoint, credentials, _CountingFolders(calls)),
+        client_options=ClientOptions(api_endpoint=endpoint),
     )
     organizations = OrganizationsClient(
-        transport=OrganizationsRestTransport(
-            host=settings.resourcemanager_endpoint,
-            credentials=credentials,
-            interceptor=_CountingOrganizations(calls),
-        ),
-        client_options=ClientOptions(api_endpoint=settings.resourcemanager_endpoint),
+        transport=_confined(OrganizationsRestTransport, endpoint, credentials, _CountingOrganizations(calls)),
+        client_options=ClientOptions(api_endpoint=endpoint),
     )
     activity = _rest_client(settings.policyanalyzer_endpoint, settings, credentials, calls, _activity_operation)
     iam_rest = _rest_client(settings.iam_rest_endpoint, settings, credentials, calls, _pool_operation)
@@ -141,14 +137,31 @@ def _credentials(settings: GcpSettings) -> Credentials:
     return credentials
 
 
+RestTransport = TypeVar("RestTransport", ProjectsRestTransport, FoldersRestTransport, OrganizationsRestTransport)
+
+
+def _confined(kind: type[RestTransport], endpoint: str, credentials: Credentials, interceptor: Any) -> RestTransport:
+    """A resource-manager REST transport whose requests session sends only to ``endpoint``.
+
+    The generated transports build their ``AuthorizedSession`` themselves and take no
+    session, so the one they built is confined in place."""
+    transport = kind(host=endpoint, credentials=credentials, interceptor=interceptor)
+    confine(transport._session, endpoint)
+    return transport
+
+
 def _iam_transport(settings: GcpSettings, credentials: Credentials, calls: CallCounter) -> IAMGrpcTransport:
     counting = _CountingInterceptor(calls)
+    # a loopback target (always so when anonymous: see settings) is reached directly, never
+    # through a proxy named in the environment
+    direct = [("grpc.enable_http_proxy", 0)] if grpc_loopback_refusal(settings.iam_endpoint) is None else []
     if settings.anonymous:
-        channel = grpc.intercept_channel(grpc.insecure_channel(settings.iam_endpoint), counting)
+        channel = grpc.intercept_channel(grpc.insecure_channel(settings.iam_endpoint, options=direct), counting)
         return IAMGrpcTransport(host=settings.iam_endpoint, channel=channel)
 
     def counted_channel(*args: Any, **kwargs: Any) -> grpc.Channel:
-        return grpc.intercept_channel(IAMGrpcTransport.create_channel(*args, **kwargs), counting)
+        options = [*kwargs.pop("options", ()), *direct]
+        return grpc.intercept_channel(IAMGrpcTransport.create_channel(*args, options=options, **kwargs), counting)
 
     return IAMGrpcTransport(host=settings.iam_endpoint, credentials=credentials, channel=counted_channel)
 
@@ -163,7 +176,7 @@ def _rest_client(
     """An httpx client for a Google REST API without a Python client: each attempt counted
     under ``operation(request)``, throttled and transient answers retried."""
     transport = RetryingTransport(
-        httpx.HTTPTransport(proxy=_env_proxy(endpoint)),
+        SameOriginTransport(httpx.HTTPTransport(proxy=_env_proxy(endpoint)), endpoint),
         settings.retry,
         on_send=lambda request: calls.add(operation(request)),
     )
@@ -177,9 +190,9 @@ def _rest_client(
 
 
 def _env_proxy(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (as requests and gRPC honour it)."""
+    """The proxy the environment names for ``url`` (as requests and gRPC honour it); none for loopback."""
     parts = urlsplit(url)
-    if urllib.request.proxy_bypass(parts.hostname or ""):
+    if is_loopback(url) or urllib.request.proxy_bypass(parts.hostname or ""):
         return None
     return urllib.request.getproxies().get(parts.scheme)
 

@@ -44,7 +44,9 @@ def api_error(response: httpx.Response) -> api.GoogleAPICallError:
     try:
         payload: Any = response.json()
     except ValueError:
-        payload = {"error": {"message": response.text or "unknown error"}}
+        location = response.headers.get("location")
+        unfollowed = f"redirected to {location} (redirects are not followed)" if location else None
+        payload = {"error": {"message": response.text or unfollowed or "unknown error"}}
     request = response.request
     error: api.GoogleAPICallError = api.format_http_response_error(response, request.method, str(request.url), payload)
     return error

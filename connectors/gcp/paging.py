@@ -18,7 +18,7 @@ def get_all(client: httpx.Client, path: str, items: str, page_size: int) -> list
     while True:
         params = {"pageSize": str(page_size), **({"pageToken": token} if token else {})}
         response = client.get(path, params=params)
-        if response.is_error:
+        if not response.is_success:  # an error, or a redirect (not followed: see clients)
             raise api_error(response)
         body = response.json()
         found.extend(body.get(items, []))

@@ -1,18 +1,18 @@
 """The ``connectors.gcp`` section of the config file.
 
 Anonymous mode (no credentials, plain-text gRPC) exists for local emulators only,
-so it is refused unless every endpoint is a loopback address: a typo must never
-send unauthenticated, unencrypted traffic to a real Google endpoint.
+so it is refused unless every endpoint is provably a loopback address as its client
+reads it (:mod:`connectors.endpoints`): a typo, or a URL that one parser reads as
+loopback and the client as another host, must never send unauthenticated,
+unencrypted traffic away from this machine. Every endpoint is read that way, in
+any mode: its origin is the only one the REST clients send to.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-_LOOPBACK_NAMES = {"localhost"}
+from partner_nhi.connectors.endpoints import grpc_host, grpc_loopback_refusal, loopback_refusal, origin
 
 
 class RetrySettings(BaseModel):
@@ -53,30 +53,33 @@ class GcpSettings(BaseModel):
     def _lower(cls, domains: list[str]) -> list[str]:
         return [d.lower() for d in domains]
 
+    @field_validator("iam_endpoint")
+    @classmethod
+    def _grpc_target(cls, target: str) -> str:
+        grpc_host(target)
+        return target
+
+    @field_validator("iam_rest_endpoint", "resourcemanager_endpoint", "policyanalyzer_endpoint")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        origin(url)
+        return url
+
     @model_validator(mode="after")
     def _check(self) -> GcpSettings:
         if not self.projects and not self.parent:
             raise ValueError("give at least one project in 'projects' or a 'parent' to discover")
         if self.anonymous:
-            remote = [e for e in self.endpoints() if not is_loopback(e)]
-            if remote:
+            refusals = self._loopback_refusals()
+            if refusals:
                 raise ValueError(
-                    "anonymous mode is for local emulators only; non-loopback endpoint(s): " + ", ".join(remote)
+                    "anonymous mode is for local emulators only; non-loopback endpoint(s): " + "; ".join(refusals)
                 )
         return self
 
-    def endpoints(self) -> list[str]:
-        return [self.iam_endpoint, self.iam_rest_endpoint, self.resourcemanager_endpoint, self.policyanalyzer_endpoint]
-
-
-def is_loopback(endpoint: str) -> bool:
-    """True for ``127.0.0.1:50051``, ``http://localhost:8080``, ``[::1]:443``."""
-    host = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}").hostname
-    if host is None:
-        return False
-    if host.lower() in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    def _loopback_refusals(self) -> list[str]:
+        """Each endpoint whose client might connect elsewhere than this machine, and why."""
+        rest = (self.iam_rest_endpoint, self.resourcemanager_endpoint, self.policyanalyzer_endpoint)
+        found = [(self.iam_endpoint, grpc_loopback_refusal(self.iam_endpoint))]
+        found += [(url, loopback_refusal(url)) for url in rest]
+        return [f"{value!r} ({reason})" for value, reason in found if reason is not None]

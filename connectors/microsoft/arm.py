@@ -5,6 +5,11 @@ azure-core's ``RetryPolicy`` already retries 408/429/5xx and honours
 default 3 because an ARM 429 storm outlasts that. A per-retry policy counts
 every attempt. Against a loopback emulator over plain http the bearer policy
 (which refuses non-TLS URLs) is replaced by one that sets the static token.
+
+azure-core follows ARM's ``nextLink`` and redirects itself, so the client is given a
+requests session that sends only to the configured endpoint's origin
+(:mod:`connectors.same_origin`): a foreign link fails the subscription's unit before
+anything, token included, is sent to that host.
 """
 
 from __future__ import annotations
@@ -12,16 +17,20 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+import requests
 from azure.core.credentials import TokenCredential
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.authorization import AuthorizationManagementClient
 
-from partner_nhi.connectors.microsoft.auth import StaticTokenCredential, is_loopback
+from partner_nhi.connectors.endpoints import is_loopback
+from partner_nhi.connectors.microsoft.auth import StaticTokenCredential
 from partner_nhi.connectors.microsoft.calls import operation_name
 from partner_nhi.connectors.microsoft.role_assignments import Grant, fetch_role_assignments, read_grants, unit_name
 from partner_nhi.connectors.microsoft.settings import MicrosoftSettings
+from partner_nhi.connectors.same_origin import confine
 from partner_nhi.contract import CallCounter, Units
 
 RETRY_BACKOFF_FACTOR = 0.8
@@ -67,8 +76,9 @@ def open_authorization(
         "retry_total": max_retries,
         "retry_backoff_factor": RETRY_BACKOFF_FACTOR,
         "retry_backoff_max": RETRY_BACKOFF_MAX,
-        "connection_timeout": TIMEOUT,
-        "read_timeout": TIMEOUT,
+        "transport": RequestsTransport(
+            session=confine(requests.Session(), endpoint), connection_timeout=TIMEOUT, read_timeout=TIMEOUT
+        ),
     }
     if isinstance(credential, StaticTokenCredential) and is_loopback(endpoint):
         options["authentication_policy"] = _StaticBearerPolicy(credential)

@@ -3,36 +3,26 @@
 Production: azure-identity's ``DefaultAzureCredential`` (environment, workload
 identity in a container, managed identity, Azure CLI). Emulators and CI: a
 static bearer token from ``PARTNER_NHI_AZURE_ACCESS_TOKEN``, accepted only when
-every endpoint is on the loopback interface, so a token meant for a local
+every endpoint is provably on the loopback interface as every client reads it
+(:func:`connectors.endpoints.loopback_refusal`), so a token meant for a local
 emulator can never be sent to a real cloud (and a real token is never taken
-from the YAML).
+from the YAML). Links and redirects stay on the configured endpoints
+(:mod:`connectors.same_origin`).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import time
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from azure.core.credentials import AccessToken, TokenCredential
 
+from partner_nhi.connectors.endpoints import loopback_refusal
 from partner_nhi.contract import ConfigError
 
 TOKEN_ENV = "PARTNER_NHI_AZURE_ACCESS_TOKEN"  # noqa: S105 (a variable name, not a secret)
-
-
-def is_loopback(url: str) -> bool:
-    """True for http(s)://127.x.x.x, [::1] or localhost."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class StaticTokenCredential:
@@ -50,9 +40,9 @@ def static_token(endpoints: Iterable[str]) -> str | None:
     token = os.environ.get(TOKEN_ENV)
     if not token:
         return None
-    remote = [url for url in endpoints if not is_loopback(url)]
-    if remote:
-        raise ConfigError(f"{TOKEN_ENV} is for local emulators only; refusing to send it to {', '.join(remote)}")
+    refusals = [f"{url!r} ({reason})" for url in endpoints if (reason := loopback_refusal(url)) is not None]
+    if refusals:
+        raise ConfigError(f"{TOKEN_ENV} is for local emulators only; refusing to send it to {'; '.join(refusals)}")
     return token
 
 

@@ -7,6 +7,9 @@ msgraph-sdk over kiota, with:
 - ``x-ms-throttle-priority: low``: a background scanner yields to interactive work;
 - a counting middleware placed after the retry handler, so every attempt sent
   on the wire is counted once, whatever call site built the request;
+- a transport that sends only to the configured endpoint's origin, below kiota's
+  redirect handler: a foreign ``@odata.nextLink`` or redirect fails the listing
+  and nothing is sent to that host (:mod:`connectors.same_origin`);
 - JSON in, JSON out: requests are built by the SDK's request builders (or by
   hand for ``/beta/reports/...`` and ``$batch``, which the v1 SDK lacks) and sent
   through its adapter, auth and middleware, but bodies are parsed as plain JSON.
@@ -39,6 +42,7 @@ from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
 from partner_nhi.connectors.microsoft.calls import operation_name
+from partner_nhi.connectors.same_origin import AsyncSameOriginTransport
 from partner_nhi.contract import CallCounter
 
 RETRY_STATUS_CODES = {429, 500, 502, 503, 504}
@@ -74,7 +78,7 @@ class GraphSession:
     client: GraphServiceClient
     adapter: GraphRequestAdapter
     http: httpx.AsyncClient
-    transport: httpx.AsyncHTTPTransport  # kiota's wrapper does not close it
+    transport: AsyncSameOriginTransport  # kiota's wrapper does not close it
     endpoint: str  # e.g. https://graph.microsoft.com (no version)
 
     async def get_json(self, url: str) -> dict[str, Any]:
@@ -125,7 +129,7 @@ def open_graph(endpoint: str, credential: TokenCredential, calls: CallCounter, m
         for m in KiotaClientFactory.get_default_middleware(None)
     ]
     middleware.append(_CountingHandler(calls))
-    transport = httpx.AsyncHTTPTransport()
+    transport = AsyncSameOriginTransport(httpx.AsyncHTTPTransport(), endpoint)
     http = httpx.AsyncClient(transport=transport, timeout=TIMEOUT, headers={"x-ms-throttle-priority": "low"})
     http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
     adapter = GraphRequestAdapter(auth, client=http)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from partner_nhi.connectors.endpoints import origin
 from partner_nhi.connectors.microsoft.tenants import MICROSOFT_TENANT_IDS
 
 
@@ -37,6 +38,6 @@ class MicrosoftSettings(BaseModel):
     @field_validator("graph_endpoint", "arm_endpoint")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
+        """A URL every client reads the same way: its origin is where links may be followed."""
+        origin(value)
         return value.rstrip("/")

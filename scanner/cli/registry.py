@@ -64,11 +64,13 @@ def _registry_in_use(settings: Settings, registry: Path | None) -> tuple[Registr
 
 
 def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    output.write_text(text, encoding="utf-8")
-    err.print(f"wrote {output}", markup=False, highlight=False)
+    """To stdout, or atomically and privately to ``output`` (the one writer every command uses)."""
+    from partner_nhi.outputs.files import STDOUT, output_stream
+
+    with output_stream(output or STDOUT) as stream:
+        stream.write(text)
+    if output is not None and output != STDOUT:
+        err.print(f"wrote {output}", markup=False, highlight=False)
 
 
 @registry_app.command("suggest")
@@ -112,8 +114,12 @@ def registry_suggest(
             _write(json.dumps(as_document(proposals, source), indent=2) + "\n", output)
         return str(run["status"])
 
+    from partner_nhi.outputs.files import check_output
+
     logs.configure(verbose)
     with exit_codes_for_errors():
+        if output is not None:
+            check_output(output)  # before the scan: a draft nowhere to go is bad input, not a lost run
         settings = load_settings(config)
         loaded, registry_path = _registry_in_use(settings, registry)
         if from_store:

@@ -23,7 +23,8 @@ from partner_nhi.rules.lifetime import (
 from partner_nhi.rules.model import Hit, RuleInput, Severity, Undetermined, Verdict
 from partner_nhi.rules.ownership import orphaned_identity
 from partner_nhi.rules.thirdparty import third_party_high_privilege, third_party_unverified_publisher
-from partner_nhi.rules.usage import stale_credential, stale_identity
+from partner_nhi.rules.trust import dangling_trust, trust_open_to_anyone, trust_without_external_id
+from partner_nhi.rules.usage import human_use, stale_credential, stale_identity
 
 OWASP = "OWASP NHI Top 10 (2025)"
 NIST = "NIST CSF 2.0"
@@ -51,6 +52,7 @@ NHI4 = "NHI4:2025 Insecure Authentication"
 NHI5 = "NHI5:2025 Overprivileged NHI"
 NHI7 = "NHI7:2025 Long-Lived Secrets"
 NHI9 = "NHI9:2025 NHI Reuse"
+NHI10 = "NHI10:2025 Human Use of NHI"
 
 CATALOGUE: tuple[Rule, ...] = (
     Rule(
@@ -167,6 +169,48 @@ CATALOGUE: tuple[Rule, ...] = (
         (NHI7,),
         ("PR.AA-01",),
         365,
+    ),
+    Rule(
+        "dangling-trust",
+        "Trust in a principal that was deleted",
+        Severity.LOW,
+        dangling_trust,
+        "Remove the deleted principal from the trust policy; if access is still needed, name the current "
+        "principal again (a principal recreated under the same name is a new one and is not trusted).",
+        (NHI1,),
+        ("PR.AA-05", "ID.AM-08"),
+    ),
+    Rule(
+        "trust-without-external-id",
+        "External account trusted without an external id",
+        Severity.HIGH,
+        trust_without_external_id,
+        "Require the external id the partner issued for this customer (a StringEquals condition on "
+        "sts:ExternalId) in every statement that trusts its account; remove the trust if the partner no longer "
+        "needs it, and register an unknown account as a partner or remove it.",
+        (NHI3, NHI4),
+        ("PR.AA-05", "GV.SC-07"),
+    ),
+    Rule(
+        "trust-open-to-anyone",
+        "Identity any principal may assume",
+        Severity.CRITICAL,
+        trust_open_to_anyone,
+        "Name the accounts or principals that may assume it, or restrict the wildcard with a condition on "
+        "aws:PrincipalOrgID, aws:PrincipalAccount or aws:PrincipalArn; until then, treat it as public.",
+        (NHI4, NHI5),
+        ("PR.AA-05", "PR.AA-03"),
+    ),
+    Rule(
+        "human-use-of-nhi",
+        "A person signs in with a non-human identity",
+        Severity.MEDIUM,
+        human_use,
+        "Give the person an identity of their own (federated, with MFA) and remove the console password "
+        "from this one; keep the non-human identity to its workload and rotate its keys, since a person knew them.",
+        (NHI10,),
+        ("PR.AA-01", "PR.AA-05"),
+        90,
     ),
 )
 

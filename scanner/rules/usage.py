@@ -23,6 +23,13 @@ def _idle(last_used: LastUse, created: datetime | None, now: datetime, days: int
             return None
         age = (now - created).days
         return f"never used, created {age} days ago ({created.date()})" if age > days else False
+    if last_used.not_since is not None:  # the record reaches back only so far: idle at least that long
+        quiet = (now - last_used.not_since).days
+        return (
+            f"not used since {last_used.not_since.date()} ({quiet} days, as far back as use is recorded)"
+            if quiet > days
+            else None
+        )
     return None
 
 
@@ -53,3 +60,27 @@ def stale_credential(rule_input: RuleInput) -> Iterator[Verdict]:
                 credential=credential.id,
                 evidence={"days": days},
             )
+
+
+def human_use(rule_input: RuleInput) -> Iterator[Verdict]:
+    """A person signs in interactively (a console password used within N days) with an identity
+    that also holds an active API key: a human using a non-human identity (OWASP NHI10), so
+    neither its activity nor its owner can be told apart any more."""
+    identity, now = rule_input.identity, rule_input.now
+    keys = sorted(c.id for c in identity.credentials if c.active and c.kind.is_api_key)
+    passwords = [c for c in identity.credentials if c.active and c.kind is CredentialKind.CONSOLE_PASSWORD]
+    if not keys or not passwords:
+        return
+    days = rule_input.thresholds["human-use-of-nhi"]
+    for password in passwords:
+        used = password.last_used
+        if used.state == "unknown":
+            yield Undetermined(used.detail or "when the password was last used is not exposed")
+            return
+        if used.state == "used" and used.at is not None and (now - used.at).days <= days:
+            yield Hit(
+                f"{identity.name}: console password used {(now - used.at).days} days ago ({used.at.date()}) "
+                f"and {len(keys)} active API key(s): {', '.join(keys)}",
+                evidence={"password_last_used": used.at.isoformat(), "api_keys": keys, "days": days},
+            )
+            return

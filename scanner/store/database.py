@@ -11,7 +11,9 @@ A run that breaks before a scope's commit leaves that scope's history untouched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -91,10 +93,21 @@ def schema_problem(connection: Connection) -> str | None:
     return None
 
 
+def _create_private(path: str | None) -> None:
+    """A new SQLite file is created 0600 before SQLite creates it with the umask's mode: the store
+    maps an estate's identities and who holds them (SQLite gives its WAL files the same mode)."""
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # a race, or no folder: SQLite says which
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def _engine(url: str, read_only: bool = False) -> Engine:
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+            if not read_only:
+                _create_private(engine.url.database)
 
             @event.listens_for(engine, "connect")
             def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -29,7 +29,9 @@ from helpers.cli import Outcome, run_cli
 from helpers.databases import refusing_writes, run_rows
 from helpers.moto import Moto
 from helpers.scan import FAST_RETRY, scan
+from partner_nhi.connectors.aws.authorization import FILTER
 from partner_nhi.connectors.aws.demo import trust
+from partner_nhi.connectors.aws.emulator import add_service_credential
 from partner_nhi.results import RunResult
 from partner_nhi.store import Store
 
@@ -59,9 +61,15 @@ def seed_estate(moto: Moto) -> Estate:
     portal.password_last_used = s.now - timedelta(days=200)  # type: ignore[assignment]
     with s.at(380):
         s.iam.upload_ssh_public_key(UserName="vendor-portal", SSHPublicKeyBody=_SSH_KEY)
+    s.user("globex-mirror", 200, tags={"owner": "bob@example.com"})  # a CodeCommit credential, 150 days old
+    add_service_credential(
+        ACCOUNT, "globex-mirror", "ACCAEXAMPLECODECOMMIT1", "codecommit.amazonaws.com", s.now - timedelta(days=150)
+    )
+    s.user("twin-keys", 300, tags={"owner": "alice@example.com"})  # same-second keys: asked one by one
+    twins = [s.key("twin-keys", 50, used_days_ago=1), s.key("twin-keys", 50, used_days_ago=2)]
     s.role("acme-crossaccount", 500, trust({"AWS": f"arn:aws:iam::{ACME}:root"}), used_days_ago=5)
     s.role("unknown-vendor-access", 200, trust({"AWS": f"arn:aws:iam::{UNKNOWN}:root"}))
-    return Estate({"acme-sync": acme, "legacy": legacy})
+    return Estate({"acme-sync": acme, "legacy": legacy, "twin-keys": twins})
 
 
 _SSH_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC7 test-only-public-key"
@@ -157,7 +165,7 @@ def authorization_details_xml(moto: Moto) -> str:
     return moto_xml(
         moto,
         "GetAccountAuthorizationDetails",
-        **{f"Filter.member.{n}": kind for n, kind in enumerate(("User", "Role", "LocalManagedPolicy"), 1)},
+        **{f"Filter.member.{n}": kind for n, kind in enumerate(FILTER, 1)},
     )
 
 
@@ -188,12 +196,30 @@ def ssh_key_without_id(moto: Moto, estate: Estate) -> None:
     moto.traffic.answer("ListSSHPublicKeys", broken, when={"UserName": "vendor-portal"})
 
 
+def service_credential_without_service(moto: Moto, estate: Estate) -> None:
+    """ListServiceSpecificCredentials for globex-mirror: its credential without ServiceName."""
+    xml = moto_xml(moto, "ListServiceSpecificCredentials", UserName="globex-mirror")
+    broken = re.sub(r"<ServiceName>[^<]+</ServiceName>", "", xml)
+    moto.traffic.answer("ListServiceSpecificCredentials", broken, when={"UserName": "globex-mirror"})
+
+
+def key_last_use_without_its_record(moto: Moto, estate: Estate) -> None:
+    """GetAccessKeyLastUsed for one of twin-keys' keys: the answer without AccessKeyLastUsed."""
+    key = estate.keys["twin-keys"][0]
+    xml = moto_xml(moto, "GetAccessKeyLastUsed", AccessKeyId=key)
+    broken = re.sub(r"<AccessKeyLastUsed>.*?</AccessKeyLastUsed>", "", xml, flags=re.S)
+    moto.traffic.answer("GetAccessKeyLastUsed", broken, when={"AccessKeyId": key})
+
+
 @dataclass(frozen=True)
 class Malformed:
     name: str
     inject: Callable[[Moto, Estate], None]
     unit: str
-    error: str
+    error: str  # may name {twin}: twin-keys' first key
+
+    def expected(self, estate: Estate) -> str:
+        return self.error.format(twin=estate.keys["twin-keys"][0])
 
 
 MALFORMED = [
@@ -228,6 +254,18 @@ MALFORMED = [
         "ssh-public-keys",
         "malformed record 'user vendor-portal: record #1': field 'SSHPublicKeyId': missing",
     ),
+    Malformed(
+        "service-specific credential without ServiceName",
+        service_credential_without_service,
+        "service-specific-credentials",
+        "malformed record 'user globex-mirror: ACCAEXAMPLECODECOMMIT1': field 'ServiceName': missing",
+    ),
+    Malformed(
+        "access-key last-used answer without AccessKeyLastUsed",
+        key_last_use_without_its_record,
+        "access-key-last-used",
+        "malformed record '{twin}': field 'AccessKeyLastUsed': missing",
+    ),
 ]
 
 
@@ -247,7 +285,7 @@ def test_a_malformed_record_costs_that_record_and_resolves_nothing(
 
     assert broken.code == 3 and second["run"]["status"] == "partial"
     named = unit(second, case.unit)
-    assert (named["status"], named["error"], named["items_failed"]) == ("partial", case.error, 1)
+    assert (named["status"], named["error"], named["items_failed"]) == ("partial", case.expected(estate), 1)
     others = [u["status"] for u in second["run"]["scopes"][0]["units"] if u["resource_type"] != case.unit]
     assert set(others) == {"complete"}  # the record cost its own unit, nothing else
     assert statuses(second) == dict.fromkeys(statuses(first), "open")  # nothing resolved, nothing new

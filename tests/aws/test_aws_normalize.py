@@ -15,7 +15,7 @@ from partner_nhi.connectors.aws.credential_report import parse_credential_report
 from partner_nhi.connectors.aws.credentials import access_key
 from partner_nhi.connectors.aws.normalize import permissions_of, role_identity
 from partner_nhi.connectors.aws.trust import trusted_parties
-from partner_nhi.connectors.aws.users import report_key_use
+from partner_nhi.connectors.aws.users import report_key_uses
 from partner_nhi.contract import MalformedRecord
 
 OWN = "123456789012"
@@ -62,9 +62,9 @@ def test_url_encoded_trust_policy_is_decoded() -> None:
         "Path": "/",
         "AssumeRolePolicyDocument": raw,
     }
-    identity = role_identity(role, OWN, [], {})
+    identity = role_identity(role, OWN, [], {}, datetime(2026, 11, 23, tzinfo=UTC))
     assert identity.affiliations[0].value == "111122223333"
-    assert identity.last_used.state == "never"  # no RoleLastUsed within AWS's tracking window
+    assert identity.last_used.state == "unknown"  # no RoleLastUsed, no creation date: never cannot be claimed
 
 
 def test_privilege_from_aws_managed_inline_and_local_policies() -> None:
@@ -130,11 +130,11 @@ def test_credential_report_slots_give_key_last_use_without_per_key_calls() -> No
         ),
         access_key({"AccessKeyId": "AKIALATE", "Status": "Active", "CreateDate": datetime(2026, 11, 21, tzinfo=UTC)}),
     ]
-    uses = {key.id: report_key_use(key, row) for key in keys}
+    uses = report_key_uses(keys, row)
     old = uses["AKIAOLD"]
-    assert old is not None and old.at == datetime(2026, 11, 1, tzinfo=UTC) and old.detail == "s3"
-    assert uses["AKIANEW"] is not None and uses["AKIANEW"].state == "never"
-    assert uses["AKIALATE"] is None  # created after the report: GetAccessKeyLastUsed speaks for it
+    assert old.at == datetime(2026, 11, 1, tzinfo=UTC) and old.detail == "s3"
+    assert uses["AKIANEW"].state == "never"
+    assert "AKIALATE" not in uses  # created after the report: GetAccessKeyLastUsed speaks for it
 
 
 def test_report_dates() -> None:
@@ -165,8 +165,26 @@ def test_authorization_details_follows_every_page() -> None:
         stub.add_response(
             "get_account_authorization_details",
             {"UserDetailList": page(2), "IsTruncated": False},
-            {"Filter": ["User", "Role", "LocalManagedPolicy"], "Marker": "m1"},
+            {"Filter": ["User", "Role", "Group", "LocalManagedPolicy"], "Marker": "m1"},
         )
         details = fetch_authorization_details(iam)
         stub.assert_no_pending_responses()
     assert [u["UserName"] for u in details.users] == ["u1", "u2"]
+
+
+def test_arns_of_every_partition() -> None:
+    """IAM ARNs are arn:PARTITION:iam::ACCOUNT:... in aws, aws-us-gov and aws-cn alike (IAM User
+    Guide, "IAM ARNs"); AWS-managed policies are arn:PARTITION:iam::aws:policy/NAME."""
+    for partition in ("aws", "aws-us-gov", "aws-cn"):
+        document = {"Statement": {"Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::111122223333:root"}}}
+        [party] = trusted_parties(document, OWN, [])
+        assert (party.value, party.external) == ("111122223333", True)
+        admin = {
+            "AttachedManagedPolicies": [
+                {
+                    "PolicyName": "AdministratorAccess",
+                    "PolicyArn": f"arn:{partition}:iam::aws:policy/AdministratorAccess",
+                }
+            ]
+        }
+        assert permissions_of(admin, {})[1]

@@ -93,3 +93,21 @@ def test_no_secret_in_store_outputs_or_logs(
         assert secret not in dump
         assert secret not in outputs
         assert secret not in captured.out + captured.err + caplog.text
+
+
+def test_shipped_policy_is_exactly_what_scans_send(moto: Moto, demo_estate: list[str]) -> None:
+    """Every action the connector sends, seen at moto's door across the scans that reach each
+    code path, is in the policy, and the policy holds nothing else (AssumeRole is granted to the
+    scanning principal on the roles it assumes, not by this policy)."""
+    import boto3
+
+    organizations = boto3.client("organizations", endpoint_url=moto.endpoint, region_name="us-east-1")
+    organizations.create_organization(FeatureSet="ALL")
+    moto.traffic.actions.clear()
+    scan({"aws": moto.settings(organization={"enabled": True})}, sample_registry(), None)  # discovery, AssumeRole
+    scan({"aws": moto.settings()}, sample_registry(), None)  # the caller's own account
+    moto.traffic.fail("GenerateCredentialReport", 403, "AccessDenied", times=5)  # no report: ask per user and key
+    scan({"aws": moto.settings()}, sample_registry(), None)
+    policy = json.loads((Path(__file__).parents[2] / "config" / "aws-readonly-policy.json").read_text())
+    granted = {a.split(":", 1)[1] for s in policy["Statement"] for a in s["Action"]}
+    assert set(moto.actions) - {"AssumeRole"} == granted

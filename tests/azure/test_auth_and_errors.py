@@ -12,28 +12,12 @@ from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
 from partner_nhi.connector import ErrorKind
 from partner_nhi.connectors.azure import AzureConnector
-from partner_nhi.connectors.microsoft.auth import TOKEN_ENV, StaticTokenCredential, credential_for, is_loopback
+from partner_nhi.connectors.microsoft.auth import TOKEN_ENV, StaticTokenCredential, credential_for
 from partner_nhi.connectors.microsoft.calls import operation_name
 from partner_nhi.connectors.microsoft.errors import classify
 from partner_nhi.errors import ConfigError
 
 TENANT = "11111111-aaaa-4bbb-8ccc-000000000001"
-
-
-@pytest.mark.parametrize(
-    ("url", "loopback"),
-    [
-        ("http://127.0.0.1:8080", True),
-        ("http://127.8.9.10", True),
-        ("http://localhost:1", True),
-        ("http://[::1]:9", True),
-        ("https://graph.microsoft.com", False),
-        ("http://127.0.0.1.evil.example", False),
-        ("http://10.0.0.1", False),
-    ],
-)
-def test_is_loopback(url: str, loopback: bool) -> None:
-    assert is_loopback(url) is loopback
 
 
 def test_emulator_token_is_refused_for_a_real_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:

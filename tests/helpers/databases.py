@@ -9,6 +9,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -108,12 +109,16 @@ def refusing_writes(url: str, table: str, message: str = "disk full") -> Iterato
         engine.dispose()
 
 
-def run_rows(url: str) -> list[tuple[str, str, str | None]]:
-    """(id, status, error) of every stored run, oldest first."""
+def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of one read, straight from the database (what the store wrote, not what it says)."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(text("SELECT id, status, error FROM runs ORDER BY started")).all()
+            return [tuple(row) for row in connection.execute(text(sql)).all()]
     finally:
         engine.dispose()
-    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def run_rows(url: str) -> list[tuple[str, str, str | None]]:
+    """(id, status, error) of every stored run, oldest first."""
+    return [(row[0], row[1], row[2]) for row in query(url, "SELECT id, status, error FROM runs ORDER BY started")]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from helpers.moto import Moto
-from partner_nhi.connectors.aws.emulator import SERVICE_CREDENTIALS, MotoTraffic, moto_server
+from partner_nhi.connectors.aws.emulator import MotoTraffic, moto_server, reset_estate
 
 
 @pytest.fixture(scope="session")
@@ -20,9 +19,7 @@ def moto_session() -> Iterator[Moto]:
 
 @pytest.fixture
 def moto(moto_session: Moto) -> Moto:
-    request = urllib.request.Request(f"{moto_session.endpoint}/moto-api/reset", method="POST")  # noqa: S310
-    urllib.request.urlopen(request).close()  # noqa: S310 - loopback
-    SERVICE_CREDENTIALS.clear()
+    reset_estate(moto_session.endpoint)
     moto_session.traffic.actions.clear()
     moto_session.traffic.faults.clear()
     return moto_session

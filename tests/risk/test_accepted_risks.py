@@ -127,14 +127,14 @@ def test_a_suppressed_finding_is_shown_and_fails_the_pipeline_again_once_expired
 def test_on_the_aws_demo_estate_accepting_the_critical_findings_passes_the_gate_until_expiry(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, moto: Moto
 ) -> None:
-    """Real shapes: Example Corp's IAM (the demo's) in moto. Its two critical findings are acme's
-    (offboarded partner, identities still enabled); accepting them passes --fail-on critical."""
+    """Real shapes: Example Corp's IAM (the demo's) in moto. Its critical findings (acme's, an
+    offboarded partner's identities still enabled, and roles trusted without an external id) are
+    accepted one by one, by finding id: --fail-on critical passes until the acceptance expires."""
     seed(moto.endpoint)
     config = tmp_path / "config.yaml"
 
-    def configure(expires: date) -> Path:
-        entry = accepted(expires, rule="orphaned-identity", partner="acme")
-        (tmp_path / "accepted.yaml").write_text(yaml.safe_dump({"version": 1, "suppressions": [entry]}))
+    def configure(entries: list[dict[str, Any]]) -> Path:
+        (tmp_path / "accepted.yaml").write_text(yaml.safe_dump({"version": 1, "suppressions": entries}))
         settings = {
             "registry": str(DEMO_REGISTRY),
             "suppressions": "accepted.yaml",
@@ -144,14 +144,20 @@ def test_on_the_aws_demo_estate_accepting_the_critical_findings_passes_the_gate_
         config.write_text(yaml.safe_dump(settings))
         return config
 
-    refused = run_cli(monkeypatch, "scan", "-c", str(configure(TODAY - timedelta(days=1))), "--fail-on", "critical")
-    assert refused.code == 1  # expired: the critical findings count
-    code, document = scan_json(monkeypatch, configure(TODAY + timedelta(days=90)), "--fail-on", "critical")
+    code, before = scan_json(monkeypatch, configure([]), "--fail-on", "critical")
+    critical = [f["id"] for f in before["findings"] if f["severity"] == "critical"]
+    assert code == 1 and critical
+    assert {"acme-sync", "acme-crossaccount"} <= {f["identity_name"] for f in before["findings"] if f["id"] in critical}
+
+    expired = [accepted(TODAY - timedelta(days=1), finding=fid) for fid in critical]
+    assert run_cli(monkeypatch, "scan", "-c", str(configure(expired)), "--fail-on", "critical").code == 1
+    in_force = [accepted(TODAY + timedelta(days=90), finding=fid) for fid in critical]
+    code, document = scan_json(monkeypatch, configure(in_force), "--fail-on", "critical")
     assert code == 0
-    critical = [f for f in document["findings"] if f["severity"] == "critical"]
-    assert sorted(f["identity_name"] for f in critical) == ["acme-crossaccount", "acme-sync"]
-    assert all(f["suppressed"] and f["suppression"]["approver"] == "alice@example.com" for f in critical)
-    assert not any(f["suppressed"] for f in document["findings"] if f["partner"] != "acme")
+    shown = [f for f in document["findings"] if f["id"] in critical]
+    assert len(shown) == len(critical)  # still in the report, marked accepted
+    assert all(f["suppressed"] and f["suppression"]["approver"] == "alice@example.com" for f in shown)
+    assert not any(f["suppressed"] for f in document["findings"] if f["id"] not in critical)
     assert scan_json(monkeypatch, config, "--fail-on", "high")[0] == 1  # the rest still counts
 
 

@@ -322,5 +322,5 @@ def test_on_the_aws_demo_estate_only_the_unknown_account_is_proposed(
     assert "amazonaws.com" not in bootstrap.stdout and "AWSServiceRoleForSupport" not in bootstrap.stdout
     merged = validated(tmp_path, bootstrap.stdout)
     accounts = sorted(a for p in merged.partners for a in p.match.aws_account_ids)
-    assert accounts == ["111122223333", "444455556666", "999900001111"]
+    assert accounts == ["111122223333", "444455556666", "777788889999", "999900001111"]  # the four parties
     assert {o.id for o in merged.owners} >= {"alice@example.com", "dan@example.com"}  # from owner tags

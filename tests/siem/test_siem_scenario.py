@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from helpers.cli import run_cli
+from helpers.databases import query
 from helpers.siem import HEC_TOKEN, FakeHec, free_port, validate_event, write_inputs
 
 # scan 1: two unrotated keys; scan 2: partner globex offboarded (two orphaned identities appear,
@@ -31,12 +31,7 @@ EXPECTED = [
 
 
 def outbox(url: str) -> list[dict[str, Any]]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(text("SELECT run_id, activity, uid, event FROM siem_outbox ORDER BY id")).all()
-    finally:
-        engine.dispose()
+    rows = query(url, "SELECT run_id, activity, uid, event FROM siem_outbox ORDER BY id")
     return [
         {"run": r[0], "activity": r[1], "uid": r[2], "event": json.loads(r[3]) if isinstance(r[3], str) else r[3]}
         for r in rows
