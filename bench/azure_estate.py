@@ -1,7 +1,4 @@
-"""Benchmark: API calls per identity, wall time and peak memory of an Azure scan
-on synthetic Entra tenants, against the Graph and ARM emulator in a separate process.
-
-    python benchmarks/azure_tenant.py 1000 10000
+"""The synthetic Entra tenant the benchmark scans on the Graph and ARM emulator.
 
 Each tenant of N identities: 60 % app registrations (0-2 client secrets, a fifth
 with a certificate, half with an owner, a seventh with a federated credential; all
@@ -10,16 +7,12 @@ service principals (a tenth of them a partner's multi-tenant app, the rest
 home-tenant principals without a registration, a quarter with a secret of their
 own), 10 % managed identities. One subscription, where a tenth of each kind holds
 a role; sign-in report rows for half the principals and half the app credentials.
-The emulator runs in a child process so the figures are the scanner's own (see
-``harness.py``).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-
-from harness import announce, main
 
 if TYPE_CHECKING:
     from partner_nhi.connectors.microsoft.emulator import Tenant
@@ -98,16 +91,3 @@ def build_tenant(size: int) -> Tenant:
         tenant.service_principals.append(mi)
         grant(n, mi)
     return tenant
-
-
-def serve(size: int) -> None:
-    """Child: seed a tenant of ``size`` identities, serve it, announce the settings and the token."""
-    from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
-    from partner_nhi.connectors.microsoft.emulator import MicrosoftEmulator
-
-    with MicrosoftEmulator(build_tenant(size)) as emulator:
-        announce(emulator.settings(), {TOKEN_ENV: emulator.token})
-
-
-if __name__ == "__main__":
-    main(__file__, "azure", serve)

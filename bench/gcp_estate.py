@@ -1,8 +1,5 @@
-"""Benchmark: API calls per identity, wall time and peak memory of a GCP scan on
-synthetic projects, against the IAM (gRPC), resource manager and Policy Analyzer
-emulators in a separate process.
-
-    python benchmarks/gcp_project.py 1000 10000
+"""The synthetic GCP project the benchmark scans on the IAM (gRPC), resource manager
+and Policy Analyzer emulators.
 
 Each project of N identities: 80 % service accounts (0-2 user-managed keys, a
 tenth also with a system-managed key, one in 25 disabled; key-last-authentication
@@ -10,16 +7,13 @@ records for half the user-managed keys) and 20 % external members of the project
 IAM policy (users, groups and service accounts of partners, and partner domains),
 spread over a few roles next to the project's own accounts and users. Real IAM
 policies hold at most 1,500 principals: the external share is larger than a real
-project can have, which only makes the policy a bigger response. The emulators run
-in a child process so the figures are the scanner's own (see ``harness.py``).
+project can have, which only makes the policy a bigger response.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
-
-from harness import announce, main
 
 if TYPE_CHECKING:
     from partner_nhi.connectors.gcp.emulator import Estate
@@ -79,15 +73,3 @@ def build_estate(size: int) -> Estate:
         members[ROLES[n % len(ROLES)]].append(member)
     project.bindings = [Binding(role, listed) for role, listed in members.items()]
     return Estate(projects=[project])
-
-
-def serve(size: int) -> None:
-    """Child: seed a project of ``size`` identities, serve it on the three emulators, announce the settings."""
-    from partner_nhi.connectors.gcp.emulator import running
-
-    with running(build_estate(size)) as emulators:
-        announce(emulators.settings(organization_domains=[ORGANIZATION_DOMAIN]))
-
-
-if __name__ == "__main__":
-    main(__file__, "gcp", serve)
