@@ -11,12 +11,18 @@ google-auth). It reads the URL as that client serialised it and raises
 real credentials and emulator mode alike.
 
 A loopback endpoint is also reached directly, never through a proxy named in the environment:
-a proxy cannot reach this machine's loopback, and would receive the token in plain text.
+a proxy cannot reach this machine's loopback, and would receive the token in plain text. Any
+other endpoint goes through the proxy the environment names for it (``HTTPS_PROXY``,
+``NO_PROXY``), as boto3, requests and gRPC do on their own: on a network whose only way out is
+a proxy, a client that ignored it would fail every call. httpx ignores the environment once it
+is handed a transport, so :func:`environment_proxy` gives that transport the proxy itself.
 """
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import requests
@@ -80,3 +86,11 @@ def confine(session: requests.Session, endpoint: str) -> requests.Session:
     if is_loopback(endpoint):
         session.trust_env = False  # no proxy from the environment
     return session
+
+
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url``, as requests and gRPC read it; none for loopback."""
+    parts = urlsplit(url)
+    if is_loopback(url) or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return urllib.request.getproxies().get(parts.scheme)

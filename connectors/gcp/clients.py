@@ -22,12 +22,10 @@ through a proxy named in the environment.
 from __future__ import annotations
 
 import threading
-import urllib.request
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import google.auth
 import grpc
@@ -61,10 +59,10 @@ from google.cloud.resourcemanager_v3.services.projects.transports.rest import (
 )
 from google.iam.v1 import iam_policy_pb2
 
-from partner_nhi.connectors.endpoints import grpc_loopback_refusal, is_loopback
+from partner_nhi.connectors.endpoints import grpc_loopback_refusal
 from partner_nhi.connectors.gcp.retry import RetryingTransport, api_retry
 from partner_nhi.connectors.gcp.settings import GcpSettings
-from partner_nhi.connectors.same_origin import SameOriginTransport, confine
+from partner_nhi.connectors.same_origin import SameOriginTransport, confine, environment_proxy
 from partner_nhi.contract import CallCounter
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
@@ -176,7 +174,7 @@ def _rest_client(
     """An httpx client for a Google REST API without a Python client: each attempt counted
     under ``operation(request)``, throttled and transient answers retried."""
     transport = RetryingTransport(
-        SameOriginTransport(httpx.HTTPTransport(proxy=_env_proxy(endpoint)), endpoint),
+        SameOriginTransport(httpx.HTTPTransport(proxy=environment_proxy(endpoint)), endpoint),
         settings.retry,
         on_send=lambda request: calls.add(operation(request)),
     )
@@ -187,14 +185,6 @@ def _rest_client(
         timeout=settings.timeout,
         trust_env=False,  # else env proxies would be mounted around the counting transport
     )
-
-
-def _env_proxy(url: str) -> str | None:
-    """The proxy the environment names for ``url`` (as requests and gRPC honour it); none for loopback."""
-    parts = urlsplit(url)
-    if is_loopback(url) or urllib.request.proxy_bypass(parts.hostname or ""):
-        return None
-    return urllib.request.getproxies().get(parts.scheme)
 
 
 def _activity_operation(request: httpx.Request) -> str:

@@ -42,7 +42,7 @@ from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 
 from partner_nhi.connectors.microsoft.calls import operation_name
-from partner_nhi.connectors.same_origin import AsyncSameOriginTransport
+from partner_nhi.connectors.same_origin import AsyncSameOriginTransport, environment_proxy
 from partner_nhi.contract import CallCounter
 
 RETRY_STATUS_CODES = {429, 500, 502, 503, 504}
@@ -129,7 +129,7 @@ def open_graph(endpoint: str, credential: TokenCredential, calls: CallCounter, m
         for m in KiotaClientFactory.get_default_middleware(None)
     ]
     middleware.append(_CountingHandler(calls))
-    transport = AsyncSameOriginTransport(httpx.AsyncHTTPTransport(), endpoint)
+    transport = AsyncSameOriginTransport(httpx.AsyncHTTPTransport(proxy=environment_proxy(endpoint)), endpoint)
     http = httpx.AsyncClient(transport=transport, timeout=TIMEOUT, headers={"x-ms-throttle-priority": "low"})
     http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
     adapter = GraphRequestAdapter(auth, client=http)
