@@ -13,7 +13,7 @@
 
 **The fingerprint** is what a SOC would call a change: severity, partner, owner, the
 orphaned reason, the credential and its status (active/inactive), suppression, and the
-evidence except values that move with the clock (``age_days``; the message, which says
+evidence except values that move with the clock (``age_days``, a password's last use; the message, which says
 "last used 123 days ago", is left out whole). A finding seen again with an older key is
 the same finding: no Update every night.
 
@@ -60,7 +60,8 @@ OCSF_VERSION = "1.5.0"  # the schema version the mapping below is written to (py
 PRODUCT = Product(name="partner-nhi", vendor_name="partner-nhi", version=__version__)
 
 # Evidence values that change with the clock, not with the finding: never part of the fingerprint.
-VOLATILE_EVIDENCE = frozenset({"age_days", "not_re_evaluated", "resolved_by"})
+# A person signing in again with an NHI's password (human-use-of-nhi) is the same finding, not an Update.
+VOLATILE_EVIDENCE = frozenset({"age_days", "not_re_evaluated", "resolved_by", "password_last_used"})
 
 _EVENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:partner-nhi:siem-event")
 _SEVERITY_ID = {"low": 2, "medium": 3, "high": 4, "critical": 5}

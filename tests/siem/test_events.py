@@ -161,6 +161,17 @@ def test_what_makes_an_update() -> None:
     assert fingerprint({**content, "message": "other words"}, "active") == base
 
 
+def test_a_person_signing_in_again_is_not_an_update() -> None:
+    """human-use-of-nhi names the password's last use: it moves each time the person signs in."""
+    content = next(iter(judged(ESTATE).values())).model_dump(mode="json")
+    evidence = {"password_last_used": "2026-11-01T08:00:00+00:00", "api_keys": ["AKIA1"], "days": 90}
+    content = {**content, "rule": "human-use-of-nhi", "evidence": evidence}
+    base = fingerprint(content, "active")
+    later = {**evidence, "password_last_used": "2026-11-20T09:30:00+00:00"}
+    assert fingerprint({**content, "evidence": later}, "active") == base
+    assert fingerprint({**content, "evidence": {**evidence, "api_keys": ["AKIA1", "AKIA2"]}}, "active") != base
+
+
 def stored(finding: Finding, **update: Any) -> Finding:
     return finding.model_copy(update=update)
 
