@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel
 
 from partner_nhi.document import digest, finding_content, identity_entry, scope_entry
 from partner_nhi.history import ScopeDecision
-from partner_nhi.results import Finding, ScopeResult
+from partner_nhi.results import Finding, JudgedIdentity, ScopeResult
 from partner_nhi.store.tables import (
     CredentialRow,
     FindingEventRow,
@@ -32,6 +32,9 @@ from partner_nhi.store.tables import (
 )
 
 CHUNK = 500  # bound parameters per IN (...) list: far below every backend's limit
+# Rows built and written at once: a scope's commit holds one batch's rows (record JSON, version
+# entries, SQLAlchemy's parameter lists), not the scope's: ~35 KB per identity otherwise.
+BATCH = 1000
 T = TypeVar("T")
 
 
@@ -48,9 +51,9 @@ def bulk(session: Session, model: type[SQLModel], inserts: list[Any], *updates: 
             session.execute(update(model), batch)
 
 
-def chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
+def chunks(values: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def write_scope_rows(session: Session, run_id: str, scope: ScopeResult) -> None:
@@ -90,15 +93,28 @@ def write_scope_rows(session: Session, run_id: str, scope: ScopeResult) -> None:
 
 
 def persist(session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision) -> None:
-    _persist_identities(session, run_id, connector, scope, decision)
-    _persist_findings(session, run_id, connector, scope, decision.findings, decision.inserted)
-
-
-def _persist_identities(session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision) -> None:
+    """Write ``decision`` in batches of :data:`BATCH` (all inside the caller's transaction)."""
     rows = table(IdentityRow).c
     listing = select_columns(rows.id, rows.identity_id).where(rows.connector == connector, rows.scope == scope)
     existing = {row.identity_id: row.id for row in session.execute(listing)}
-    entries = {judged.identity.id: identity_entry(judged) for judged in decision.identities}
+    gone = [{"id": existing[i], "gone_run": run_id} for i in decision.gone if i in existing]
+    for identities in chunks(decision.identities, BATCH):
+        _persist_identities(session, run_id, connector, scope, identities, existing)
+    bulk(session, IdentityRow, [], gone)
+    for findings in chunks(decision.findings, BATCH):
+        _persist_findings(session, run_id, connector, scope, findings, decision.inserted)
+
+
+def _persist_identities(
+    session: Session,
+    run_id: str,
+    connector: str,
+    scope: str,
+    identities: Sequence[JudgedIdentity],
+    existing: dict[str, int],
+) -> None:
+    """One batch of a scope's identities; ``existing`` (identity id -> row id) gains the new rows."""
+    entries = {judged.identity.id: identity_entry(judged) for judged in identities}
     new = [
         {
             "connector": connector,
@@ -108,12 +124,16 @@ def _persist_identities(session: Session, run_id: str, connector: str, scope: st
             "first_seen_run": run_id,
             **_identity_values(judged.identity, entries[judged.identity.id], run_id),
         }
-        for judged in decision.identities
+        for judged in identities
         if judged.identity.id not in existing
     ]
     bulk(session, IdentityRow, new)
-    if new:
-        existing = {row.identity_id: row.id for row in session.execute(listing)}
+    rows = table(IdentityRow).c
+    for part in chunks([row["identity_id"] for row in new]):
+        query = select_columns(rows.id, rows.identity_id).where(
+            rows.connector == connector, rows.scope == scope, rows.identity_id.in_(part)
+        )
+        existing.update((row.identity_id, row.id) for row in session.execute(query))
     digests = {identity_id: digest(entry) for identity_id, entry in entries.items()}
     versions = _versions(
         session,
@@ -124,7 +144,7 @@ def _persist_identities(session: Session, run_id: str, connector: str, scope: st
         ],
     )
     updates, sightings, credentials = [], [], []
-    for judged in decision.identities:
+    for judged in identities:
         identity = judged.identity
         pk, version = existing[identity.id], versions[digests[identity.id]]
         updates.append({"id": pk, "version_id": version, **_identity_values(identity, entries[identity.id], run_id)})
@@ -152,8 +172,7 @@ def _persist_identities(session: Session, run_id: str, connector: str, scope: st
             }
             for c in identity.credentials
         ]
-    gone = [{"id": existing[i], "gone_run": run_id} for i in decision.gone if i in existing]
-    bulk(session, IdentityRow, [], updates, gone)
+    bulk(session, IdentityRow, [], updates)
     bulk(session, SightingRow, sightings)
     seen = [row["identity_pk"] for row in sightings]
     for part in chunks(seen):  # the latest state of each seen identity's credentials replaces the last
@@ -177,7 +196,7 @@ def _identity_values(identity: Any, entry: dict[str, Any], run_id: str) -> dict[
 
 
 def _persist_findings(
-    session: Session, run_id: str, connector: str, scope: str, findings: list[Finding], inserted: set[str]
+    session: Session, run_id: str, connector: str, scope: str, findings: Sequence[Finding], inserted: set[str]
 ) -> None:
     observed = [f for f in findings if not f.carried and f.status != "resolved"]
     contents = {f.id: finding_content(f) for f in observed}

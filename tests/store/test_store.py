@@ -168,6 +168,33 @@ def test_reconciliation_scales_past_sql_parameter_limits(tmp_path: Path) -> None
         assert latest is not None and len(store.findings(run_id=latest, status="resolved")) == 33_000
 
 
+def test_a_scope_larger_than_a_write_batch_is_written_whole(tmp_path: Path) -> None:
+    """A scope's rows are written a batch at a time, inside one transaction: every identity,
+    credential, sighting, finding and SIEM event of the scope lands once, and a second run
+    adds sightings, not identities."""
+    from helpers.databases import query
+    from partner_nhi.store.writes import BATCH
+
+    count = 2 * BATCH + 7
+    url = f"sqlite:///{tmp_path}/batched.db"
+    with Store(url) as store:
+        first = commit_synthetic_scope(store, count, listed=True)
+        commit_synthetic_scope(store, count, listed=True)
+
+    def counted(sql: str) -> int:
+        return int(query(url, sql)[0][0])
+
+    assert len(first.identities) == count
+    assert counted("SELECT COUNT(*) FROM identities") == count
+    assert counted("SELECT COUNT(DISTINCT identity_id) FROM identities") == count
+    assert counted("SELECT COUNT(*) FROM credentials") == count  # the latest state of each, once
+    assert counted("SELECT COUNT(*) FROM identity_sightings") == 2 * count
+    assert counted("SELECT COUNT(*) FROM identity_sightings WHERE identity_pk NOT IN (SELECT id FROM identities)") == 0
+    assert counted("SELECT COUNT(*) FROM findings") == len(first.findings)
+    assert counted("SELECT COUNT(*) FROM finding_events") == 2 * len(first.findings)
+    assert counted("SELECT COUNT(*) FROM siem_outbox WHERE activity = 'Create'") == len(first.findings)
+
+
 def test_upgrading_an_older_schema_keeps_history(tmp_path: Path, moto: Moto) -> None:
     from alembic import command
     from alembic.config import Config
