@@ -9,14 +9,17 @@ and costs nothing else. See ``docs/aws.md`` for the policy needed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+import boto3
+
 from partner_nhi.connectors.aws import normalize
 from partner_nhi.connectors.aws.authorization import fetch_authorization_details
-from partner_nhi.connectors.aws.clients import ClientFactory
+from partner_nhi.connectors.aws.clients import ClientFactory, new_session
 from partner_nhi.connectors.aws.credential_report import (
     CredentialReport,
     ReportRow,
@@ -47,6 +50,8 @@ class AwsConnector(Connector):
     resource_types = ALL_UNITS
     settings: AwsSettings
     _organization_members: frozenset[str] | None = None  # set by discover(), read by collect()
+    _session: boto3.Session | None = None  # every scope's clients come from it: see ClientFactory
+    _session_lock = threading.Lock()
 
     def scopes(self) -> list[Scope]:
         return [
@@ -58,7 +63,7 @@ class AwsConnector(Connector):
         """The organisation's accounts when discovery is on; with nothing configured, the
         caller's own account."""
         if self.settings.organization.enabled:
-            factory = ClientFactory(self.settings, CallCounter())
+            factory = self._factory(CallCounter())
             partition = factory.session.get_partition_for_region(self.settings.region)
             discovered = discover_accounts(
                 factory.client("organizations"), self.name, self.settings.organization.role_name, partition
@@ -67,7 +72,7 @@ class AwsConnector(Connector):
             return discovered.scopes
         if self.settings.accounts:
             return []
-        identity = ClientFactory(self.settings, CallCounter()).client("sts").get_caller_identity()
+        identity = self._factory(CallCounter()).client("sts").get_caller_identity()
         return [Scope(self.name, identity["Account"], identity["Account"], {"role_arn": None})]
 
     def _discovery_notes(self, scope: Scope) -> list[str]:
@@ -84,9 +89,15 @@ class AwsConnector(Connector):
     def _internal_accounts(self) -> set[str]:
         return {a.id for a in self.settings.accounts} | set(self.settings.internal_account_ids)
 
+    def _factory(self, calls: CallCounter) -> ClientFactory:
+        with self._session_lock:
+            if self._session is None:
+                self._session = new_session(self.settings)
+        return ClientFactory(self.settings, calls, self._session)
+
     def collect(self, scope: Scope, units: Units, calls: CallCounter) -> list[Identity]:
         observed = datetime.now(UTC)
-        factory = ClientFactory(self.settings, calls)
+        factory = self._factory(calls)
         role_arn = scope.settings.get("role_arn")
         if role_arn:
             factory = factory.assume(role_arn, scope.settings.get("external_id"))

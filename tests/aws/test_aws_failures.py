@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from helpers.builders import sample_registry
 from helpers.moto import Moto
 from helpers.scan import by_rule, scan
@@ -156,3 +158,25 @@ def test_malformed_record_is_named_and_keeps_the_listing_partial(moto: Moto, tmp
     kept = by_rule(second, "orphaned-identity")["other"]
     assert kept.id == other.id and kept.status == "open" and kept.carried
     assert all(row.gone_run is None for row in store.identities(include_gone=True))
+
+
+def test_every_account_is_read_through_one_session_with_its_own_credentials(
+    moto: Moto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One boto3 session for the run (each session keeps its own copy of the service models):
+    the assumed role's credentials go to each client, and each account still sees its own users."""
+    import partner_nhi.connectors.aws as aws
+    from partner_nhi.connectors.aws import clients
+
+    sessions: list[object] = []
+
+    def counted(settings: object) -> object:
+        sessions.append(clients.new_session(settings))  # type: ignore[arg-type]
+        return sessions[-1]
+
+    monkeypatch.setattr(aws, "new_session", counted)
+    seed_two_accounts(moto)
+    run = scan({"aws": two_accounts(moto)}, sample_registry(), None)
+    assert run.status == "complete" and len(sessions) == 1
+    names = {scope.scope.id: {i.name for i in scope.identities} for scope in run.scopes}
+    assert names == {"123456789012": {"home-svc"}, REMOTE: {"legacy"}}
