@@ -42,8 +42,10 @@ SINK_LOCK = "siem-sink"
 
 @dataclass
 class SinkReport:
-    """What one delivery did for one sink. ``sent`` counts events handed to the receiver
-    (a retried event again), so ``sent == acknowledged + failed``."""
+    """What one delivery did for one sink, in events: ``sent`` were handed to the receiver at
+    least once (a retried event counts once), ``failed`` of them were still unacknowledged when
+    it ended, so ``sent == acknowledged + failed``; ``retries`` counts the waits before sending
+    a failed batch again."""
 
     name: str
     description: str
@@ -115,20 +117,19 @@ def _count(store: Store, sink: Sink) -> SinkReport:
 def _deliver_to(store: Store, sink: Sink, batch_size: int, retry: DeliveryRetry, stop: threading.Event) -> SinkReport:
     report = SinkReport(sink.name, sink.describe())
     after, failures = 0, 0
+    handed: set[int] = set()
     while not stop.is_set():
         with store.exclusive(SINK_LOCK, sink.name) as session:
             batch = pending_events(session, sink.name, after, batch_size)
             if not batch:
                 break
-            report.sent += len(batch)
+            handed.update(event.id for event in batch)
             try:
                 sink.send(batch)
             except SinkRejected as exc:
-                report.failed += len(batch)
                 report.error, report.rejected = str(exc), True
                 break
             except DeliveryFailed as exc:
-                report.failed += len(batch)
                 failure = exc
             else:
                 acknowledge(session, sink.name, [event.id for event in batch])
@@ -145,6 +146,8 @@ def _deliver_to(store: Store, sink: Sink, batch_size: int, retry: DeliveryRetry,
         log.warning("siem.retry", sink=sink.name, attempt=failures, error=str(failure), delay=round(delay, 3))
         if stop.wait(delay):
             break
+    report.sent = len(handed)
+    report.failed = report.sent - report.acknowledged
     with store.exclusive() as session:
         report.pending = pending_count(session, sink.name)
     log.info(
