@@ -7,7 +7,7 @@ request would carry the bearer token (or, in emulator mode, leave the machine in
 So the check sits at the last step before the socket, below every SDK pipeline, middleware
 and redirect handler: the transport (httpx) or the adapter (requests, under azure-core and
 google-auth). It reads the URL as that client serialised it and raises
-:class:`~connectors.endpoints.ForeignURL` for any other origin; nothing is sent. It holds for
+:class:`~partner_nhi.endpoints.ForeignURL` for any other origin; nothing is sent. It holds for
 real credentials and emulator mode alike.
 
 A loopback endpoint is also reached directly, never through a proxy named in the environment:
@@ -29,7 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from partner_nhi.connectors.endpoints import check_same_origin, is_loopback, origin
+from partner_nhi.contract import check_same_origin, is_loopback, origin
 
 # azure-core retries in its own pipeline and follows redirects in its RedirectPolicy; google's
 # REST transports retry with api-core. urllib3 must do neither (as azure-core's own adapter).

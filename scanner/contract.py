@@ -10,10 +10,23 @@ API, :meth:`~Connector.discover`), fetches each resource type through :class:`Un
 :class:`Credential` through :meth:`Units.transform` (raising :class:`MalformedRecord`, or
 simply a ``KeyError``, for a record it cannot read), and maps SDK errors to
 :class:`ErrorKind` in :meth:`~Connector.classify`. For the offboarding sweep it says, as
-:class:`RevocationStep` values, how each kind of holding is revoked.
+:class:`RevocationStep` values, how each kind of holding is revoked. Where it may send a
+request is read by :mod:`partner_nhi.endpoints`: emulator mode only for a provable loopback
+endpoint (:func:`loopback_refusal`), links followed only on the endpoint's origin
+(:func:`check_same_origin`).
 """
 
 from partner_nhi.connector import CallCounter, Connector, ErrorKind, Scope, Units, UnitStatus
+from partner_nhi.endpoints import (
+    ForeignURL,
+    Origin,
+    address_host,
+    address_loopback_refusal,
+    check_same_origin,
+    is_loopback,
+    loopback_refusal,
+    origin,
+)
 from partner_nhi.errors import ConfigError, MalformedRecord
 from partner_nhi.records import (
     Affiliation,
@@ -39,12 +52,20 @@ __all__ = [
     "EntitlementKind",
     "EntitlementLevel",
     "ErrorKind",
+    "ForeignURL",
     "Identity",
     "LastUse",
     "MalformedRecord",
+    "Origin",
     "RevocationStep",
     "Scope",
     "UnitStatus",
     "Units",
+    "address_host",
+    "address_loopback_refusal",
+    "check_same_origin",
+    "is_loopback",
+    "loopback_refusal",
+    "origin",
     "utc",
 ]

@@ -59,11 +59,10 @@ from google.cloud.resourcemanager_v3.services.projects.transports.rest import (
 )
 from google.iam.v1 import iam_policy_pb2
 
-from partner_nhi.connectors.endpoints import grpc_loopback_refusal
 from partner_nhi.connectors.gcp.retry import RetryingTransport, api_retry
 from partner_nhi.connectors.gcp.settings import GcpSettings
 from partner_nhi.connectors.same_origin import SameOriginTransport, confine, environment_proxy
-from partner_nhi.contract import CallCounter
+from partner_nhi.contract import CallCounter, address_loopback_refusal
 
 SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
@@ -152,7 +151,7 @@ def _iam_transport(settings: GcpSettings, credentials: Credentials, calls: CallC
     counting = _CountingInterceptor(calls)
     # a loopback target (always so when anonymous: see settings) is reached directly, never
     # through a proxy named in the environment
-    direct = [("grpc.enable_http_proxy", 0)] if grpc_loopback_refusal(settings.iam_endpoint) is None else []
+    direct = [("grpc.enable_http_proxy", 0)] if address_loopback_refusal(settings.iam_endpoint) is None else []
     if settings.anonymous:
         channel = grpc.intercept_channel(grpc.insecure_channel(settings.iam_endpoint, options=direct), counting)
         return IAMGrpcTransport(host=settings.iam_endpoint, channel=channel)

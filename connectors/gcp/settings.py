@@ -2,7 +2,7 @@
 
 Anonymous mode (no credentials, plain-text gRPC) exists for local emulators only,
 so it is refused unless every endpoint is provably a loopback address as its client
-reads it (:mod:`connectors.endpoints`): a typo, or a URL that one parser reads as
+reads it (:mod:`partner_nhi.endpoints`): a typo, or a URL that one parser reads as
 loopback and the client as another host, must never send unauthenticated,
 unencrypted traffic away from this machine. Every endpoint is read that way, in
 any mode: its origin is the only one the REST clients send to.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from partner_nhi.connectors.endpoints import grpc_host, grpc_loopback_refusal, loopback_refusal, origin
+from partner_nhi.contract import address_host, address_loopback_refusal, loopback_refusal, origin
 
 
 class RetrySettings(BaseModel):
@@ -56,7 +56,7 @@ class GcpSettings(BaseModel):
     @field_validator("iam_endpoint")
     @classmethod
     def _grpc_target(cls, target: str) -> str:
-        grpc_host(target)
+        address_host(target)
         return target
 
     @field_validator("iam_rest_endpoint", "resourcemanager_endpoint", "policyanalyzer_endpoint")
@@ -80,6 +80,6 @@ class GcpSettings(BaseModel):
     def _loopback_refusals(self) -> list[str]:
         """Each endpoint whose client might connect elsewhere than this machine, and why."""
         rest = (self.iam_rest_endpoint, self.resourcemanager_endpoint, self.policyanalyzer_endpoint)
-        found = [(self.iam_endpoint, grpc_loopback_refusal(self.iam_endpoint))]
+        found = [(self.iam_endpoint, address_loopback_refusal(self.iam_endpoint))]
         found += [(url, loopback_refusal(url)) for url in rest]
         return [f"{value!r} ({reason})" for value, reason in found if reason is not None]

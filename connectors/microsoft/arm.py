@@ -25,13 +25,12 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.mgmt.authorization import AuthorizationManagementClient
 
-from partner_nhi.connectors.endpoints import is_loopback
 from partner_nhi.connectors.microsoft.auth import StaticTokenCredential
 from partner_nhi.connectors.microsoft.calls import operation_name
 from partner_nhi.connectors.microsoft.role_assignments import Grant, fetch_role_assignments, read_grants, unit_name
 from partner_nhi.connectors.microsoft.settings import MicrosoftSettings
 from partner_nhi.connectors.same_origin import confine
-from partner_nhi.contract import CallCounter, Units
+from partner_nhi.contract import CallCounter, Units, is_loopback
 
 RETRY_BACKOFF_FACTOR = 0.8
 RETRY_BACKOFF_MAX = 60

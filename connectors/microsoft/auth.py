@@ -4,7 +4,7 @@ Production: azure-identity's ``DefaultAzureCredential`` (environment, workload
 identity in a container, managed identity, Azure CLI). Emulators and CI: a
 static bearer token from ``PARTNER_NHI_AZURE_ACCESS_TOKEN``, accepted only when
 every endpoint is provably on the loopback interface as every client reads it
-(:func:`connectors.endpoints.loopback_refusal`), so a token meant for a local
+(:func:`partner_nhi.endpoints.loopback_refusal`), so a token meant for a local
 emulator can never be sent to a real cloud (and a real token is never taken
 from the YAML). Links and redirects stay on the configured endpoints
 (:mod:`connectors.same_origin`).
@@ -19,8 +19,7 @@ from typing import Any
 
 from azure.core.credentials import AccessToken, TokenCredential
 
-from partner_nhi.connectors.endpoints import loopback_refusal
-from partner_nhi.contract import ConfigError
+from partner_nhi.contract import ConfigError, loopback_refusal
 
 TOKEN_ENV = "PARTNER_NHI_AZURE_ACCESS_TOKEN"  # noqa: S105 (a variable name, not a secret)
 

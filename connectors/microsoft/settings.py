@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from partner_nhi.connectors.endpoints import origin
 from partner_nhi.connectors.microsoft.tenants import MICROSOFT_TENANT_IDS
+from partner_nhi.contract import origin
 
 
 class MicrosoftSettings(BaseModel):

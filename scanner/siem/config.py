@@ -11,7 +11,6 @@ loopback host (a local collector, a test) or with ``allow_plaintext: true`` said
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,20 +18,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from partner_nhi.endpoints import address_loopback_refusal, loopback_refusal
+
 _SECRET_KEYS = ("token", "secret", "password", "api_key", "hec_token")
 _ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _ADDRESS = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]/]+):\d{1,5}$")  # host:port, an IPv6 host in brackets
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` (as a URL or address names it) is this machine."""
-    host = host.strip("[]")
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class SinkSettings(BaseModel):
@@ -77,11 +67,11 @@ class HttpSinkSettings(NetworkSinkSettings):
 
     @model_validator(mode="after")
     def _plaintext(self) -> HttpSinkSettings:
-        host = urlsplit(self.url).hostname or ""
-        if urlsplit(self.url).scheme == "http" and not is_loopback(host) and not self.allow_plaintext:
+        refusal = loopback_refusal(self.url) if urlsplit(self.url).scheme == "http" else None
+        if refusal is not None and not self.allow_plaintext:
             raise ValueError(
-                f"url: plain http to {host} would send findings in clear; use https "
-                "(or set allow_plaintext: true for a collector you trust on that path)"
+                f"url: plain http to {urlsplit(self.url).hostname} would send findings in clear ({refusal}); "
+                "use https (or set allow_plaintext: true for a collector you trust on that path)"
             )
         return self
 
@@ -141,9 +131,10 @@ class SyslogSinkSettings(NetworkSinkSettings):
 
     @model_validator(mode="after")
     def _plaintext(self) -> SyslogSinkSettings:
-        if not self.tls and not is_loopback(self.host) and not self.allow_plaintext:
+        refusal = None if self.tls else address_loopback_refusal(self.address)
+        if refusal is not None and not self.allow_plaintext:
             raise ValueError(
-                f"address: syslog over plain TCP to {self.host} would send findings in clear; "
+                f"address: syslog over plain TCP to {self.host} would send findings in clear ({refusal}); "
                 "set tls: true (or allow_plaintext: true for a collector you trust on that path)"
             )
         return self

@@ -18,12 +18,12 @@ from azure.core.credentials import AccessToken
 
 from helpers.listener import Recorder
 from partner_nhi.connector import CallCounter, ErrorKind, UnitStatus
-from partner_nhi.connectors.endpoints import ForeignURL
 from partner_nhi.connectors.loopback import Response
 from partner_nhi.connectors.microsoft.arm import open_authorization
 from partner_nhi.connectors.microsoft.graph import open_graph
 from partner_nhi.connectors.microsoft.paging import list_all
 from partner_nhi.coverage import UnitOutcome
+from partner_nhi.endpoints import ForeignURL
 
 LinkOf = Callable[[str, Recorder, str], str]  # (the client's endpoint, the other host, a path) -> a link
 

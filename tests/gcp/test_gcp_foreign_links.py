@@ -16,11 +16,11 @@ import pytest
 
 from helpers.listener import Recorder
 from partner_nhi.connector import CallCounter, UnitStatus
-from partner_nhi.connectors.endpoints import ForeignURL
 from partner_nhi.connectors.gcp import GcpConnector
 from partner_nhi.connectors.gcp.clients import open_clients
 from partner_nhi.connectors.gcp.coverage import IAM_POLICY, KEY_LAST_AUTHENTICATION, WORKLOAD_PROVIDERS
 from partner_nhi.connectors.loopback import Response
+from partner_nhi.endpoints import ForeignURL
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "grpc_proxy")
 

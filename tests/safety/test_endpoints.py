@@ -23,10 +23,10 @@ from helpers.hostile_endpoints import (
     hostile_urls,
 )
 from partner_nhi.connectors.azure import AzureConnector
-from partner_nhi.connectors.endpoints import ForeignURL, Origin, check_same_origin, origin
 from partner_nhi.connectors.gcp import GcpConnector
 from partner_nhi.connectors.m365 import M365Connector
 from partner_nhi.connectors.microsoft.auth import TOKEN_ENV
+from partner_nhi.endpoints import ForeignURL, Origin, check_same_origin, origin
 from partner_nhi.errors import ConfigError
 
 PORT = 8443

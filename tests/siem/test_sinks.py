@@ -261,3 +261,48 @@ def test_jsonl_to_stdout_keeps_stdout_for_the_events(tmp_path: Path, monkeypatch
     assert done.code == 0
     assert [json.loads(line)["class_uid"] for line in done.stdout.splitlines()] == [2004] * 5 + [6007]
     assert "out (jsonl stdout): sent 6, acknowledged 6, pending 0" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("sink", "accepted"),
+    [
+        ({"type": "splunk-hec", "url": "http://127.0.0.1:8088/services/collector/event"}, True),
+        ({"type": "splunk-hec", "url": "http://[::1]:8088/services/collector/event"}, True),
+        ({"type": "splunk-hec", "url": "https://splunk.example/services/collector/event"}, True),
+        # read as loopback by one parser and not by another, or not loopback at all: never in clear
+        ({"type": "splunk-hec", "url": "http://127.1:8088/services/collector/event"}, False),
+        ({"type": "splunk-hec", "url": "http://2130706433:8088/services/collector/event"}, False),
+        ({"type": "splunk-hec", "url": "http://localhost.evil.example:8088/services/collector/event"}, False),
+        ({"type": "webhook", "url": "http://127.0.0.1.evil.example/hook", "secret_env": "PARTNER_NHI_HOOK"}, False),
+        ({"type": "syslog", "address": "127.0.0.1:514"}, True),
+        ({"type": "syslog", "address": "[::1]:514"}, True),
+        ({"type": "syslog", "address": "0x7f.1:514"}, False),
+        ({"type": "syslog", "address": "siem.example:514"}, False),
+        ({"type": "syslog", "address": "siem.example:514", "tls": True}, True),
+    ],
+)
+def test_plaintext_only_to_a_provable_loopback(sink: dict[str, Any], accepted: bool) -> None:
+    """The same reading of an endpoint as the connectors' emulator mode (partner_nhi.endpoints)."""
+    settings = {"name": "soc", "token_env": "PARTNER_NHI_HEC_TOKEN", **sink}
+    if sink["type"] != "splunk-hec":
+        settings.pop("token_env")
+    if accepted:
+        SiemSettings(sinks=[settings])
+    else:
+        with pytest.raises(ValueError, match="would send findings in clear"):
+            SiemSettings(sinks=[settings])
+
+
+def test_plaintext_to_a_localhost_that_resolves_elsewhere_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A container's /etc/hosts may point localhost anywhere: the name counts only when this
+    machine resolves it to loopback addresses alone."""
+    import socket
+
+    elsewhere = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("203.0.113.7", 0))]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: elsewhere)
+    hec = {"name": "soc", "type": "splunk-hec", "url": "http://localhost:8088/services/collector/event",
+           "token_env": "PARTNER_NHI_HEC_TOKEN"}  # fmt: skip
+    with pytest.raises(ValueError, match=r"localhost resolves to 203\.0\.113\.7"):
+        SiemSettings(sinks=[hec])
+    with pytest.raises(ValueError, match=r"localhost resolves to 203\.0\.113\.7"):
+        SiemSettings(sinks=[{"name": "log", "type": "syslog", "address": "localhost:514"}])

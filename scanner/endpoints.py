@@ -1,8 +1,9 @@
-"""Where a connector may send a request: one reading of an endpoint, shared by every connector.
+"""Where partner-nhi may send a request: one reading of an endpoint, shared by every connector
+(through :mod:`partner_nhi.contract`) and the SIEM sinks.
 
 Two questions rest on it. Emulator mode (a static Azure token, GCP's anonymous plain-text
 channel) is allowed only for an endpoint on the loopback interface: :func:`loopback_refusal`
-and :func:`grpc_loopback_refusal` say why an endpoint is not provably loopback. And a URL a
+and :func:`address_loopback_refusal` say why an endpoint is not provably loopback. And a URL a
 connector follows (a next-page link, a redirect) must be on the configured endpoint's origin:
 :func:`check_same_origin`, applied by :mod:`connectors.same_origin` at the last step before
 each client sends.
@@ -21,9 +22,9 @@ client reads the same way, and refuses anything else as unreadable:
   no empty label (no trailing dot) and a last label that is not a number (``127.0.0.1.evil``
   is a name; ``0x7f.1`` is refused: resolvers read it as an address).
 
-A gRPC target is read the same way as ``host[:port]`` (no ``dns:``, ``ipv4:``, ``unix:`` or
-other resolver scheme: gRPC picks the resolver from it, and a list such as
-``ipv4:127.0.0.1:1,10.0.0.1:2`` names several hosts).
+An address (a gRPC target, a syslog receiver) is read the same way as ``host[:port]`` (no
+``dns:``, ``ipv4:``, ``unix:`` or other resolver scheme: gRPC picks the resolver from it, and a
+list such as ``ipv4:127.0.0.1:1,10.0.0.1:2`` names several hosts).
 
 Loopback means an address in 127.0.0.0/8 or ``::1``, or the name ``localhost`` when this
 machine's resolver answers it with loopback addresses only (the client resolves it the same way
@@ -90,8 +91,8 @@ def origin(url: str) -> Origin:
     return Origin(scheme, host, DEFAULT_PORTS[scheme] if port is None else port)
 
 
-def grpc_host(target: str) -> str:
-    """The host of a gRPC target ``host[:port]``, or :class:`UnreadableEndpoint`."""
+def address_host(target: str) -> str:
+    """The host of an address ``host[:port]`` (a gRPC target, a syslog receiver), or :class:`UnreadableEndpoint`."""
     _check_characters(target)
     return _authority(target, target)[0]
 
@@ -104,10 +105,10 @@ def loopback_refusal(url: str) -> str | None:
         return exc.reason
 
 
-def grpc_loopback_refusal(target: str) -> str | None:
-    """Why a gRPC channel to ``target`` might connect elsewhere than this machine; ``None`` when it cannot."""
+def address_loopback_refusal(target: str) -> str | None:
+    """Why a connection to the address ``target`` might reach elsewhere than this machine; ``None`` when it cannot."""
     try:
-        return _host_refusal(grpc_host(target))
+        return _host_refusal(address_host(target))
     except UnreadableEndpoint as exc:
         return exc.reason
 
