@@ -64,27 +64,25 @@ def enqueue_finding_events(session: Session, run_id: str, connector: str, scope:
         return 0
     now = datetime.now(UTC)
     seen = _observed_times(session, run_id, connector, scope, changes)
+
+    def row(change: Change) -> dict[str, Any]:
+        finding = change.finding
+        uid = event_uid(run_id, finding.id)
+        last_seen_run = seen.last_seen_runs.get(finding.id, run_id)
+        times = FindingTimes(now, seen.at(finding.first_seen_run), seen.at(last_seen_run))
+        status = credentials.get((finding.identity, finding.credential)) if finding.credential else None
+        event = detection_finding(finding.model_dump(mode="json"), change.activity, uid, times, status)
+        return {
+            "uid": uid,
+            "run_id": run_id,
+            "finding_id": finding.id,
+            "activity": change.activity.value,
+            "created": now,
+            "event": event,
+        }
+
     for batch in chunks(changes, BATCH):  # events are large: a batch of them at a time
-        rows = []
-        for change in batch:
-            finding = change.finding
-            uid = event_uid(run_id, finding.id)
-            last_seen_run = seen.last_seen_runs.get(finding.id, run_id)
-            times = FindingTimes(now, seen.at(finding.first_seen_run), seen.at(last_seen_run))
-            status = credentials.get((finding.identity, finding.credential)) if finding.credential else None
-            content = finding.model_dump(mode="json")
-            event = detection_finding(content, change.activity, uid, times, status)
-            rows.append(
-                {
-                    "uid": uid,
-                    "run_id": run_id,
-                    "finding_id": finding.id,
-                    "activity": change.activity.value,
-                    "created": now,
-                    "event": event,
-                }
-            )
-        session.execute(insert(OutboxRow), rows)
+        session.execute(insert(OutboxRow), [row(change) for change in batch])
     _remember(session, run_id, [change for change in changes if change.finding.status != "resolved"], announced)
     return len(changes)
 

@@ -94,9 +94,7 @@ def write_scope_rows(session: Session, run_id: str, scope: ScopeResult) -> None:
 
 def persist(session: Session, run_id: str, connector: str, scope: str, decision: ScopeDecision) -> None:
     """Write ``decision`` in batches of :data:`BATCH` (all inside the caller's transaction)."""
-    rows = table(IdentityRow).c
-    listing = select_columns(rows.id, rows.identity_id).where(rows.connector == connector, rows.scope == scope)
-    existing = {row.identity_id: row.id for row in session.execute(listing)}
+    existing = _identity_pks(session, connector, scope)
     gone = [{"id": existing[i], "gone_run": run_id} for i in decision.gone if i in existing]
     for identities in chunks(decision.identities, BATCH):
         _persist_identities(session, run_id, connector, scope, identities, existing)
@@ -128,12 +126,8 @@ def _persist_identities(
         if judged.identity.id not in existing
     ]
     bulk(session, IdentityRow, new)
-    rows = table(IdentityRow).c
     for part in chunks([row["identity_id"] for row in new]):
-        query = select_columns(rows.id, rows.identity_id).where(
-            rows.connector == connector, rows.scope == scope, rows.identity_id.in_(part)
-        )
-        existing.update((row.identity_id, row.id) for row in session.execute(query))
+        existing.update(_identity_pks(session, connector, scope, part))
     digests = {identity_id: digest(entry) for identity_id, entry in entries.items()}
     versions = _versions(
         session,
@@ -178,6 +172,17 @@ def _persist_identities(
     for part in chunks(seen):  # the latest state of each seen identity's credentials replaces the last
         session.execute(delete(CredentialRow).where(table(CredentialRow).c.identity_pk.in_(part)))
     bulk(session, CredentialRow, credentials)
+
+
+def _identity_pks(
+    session: Session, connector: str, scope: str, identity_ids: Sequence[str] | None = None
+) -> dict[str, int]:
+    """The row id of each stored identity of the scope (only ``identity_ids``, when given)."""
+    rows = table(IdentityRow).c
+    query = select_columns(rows.id, rows.identity_id).where(rows.connector == connector, rows.scope == scope)
+    if identity_ids is not None:
+        query = query.where(rows.identity_id.in_(identity_ids))
+    return {row.identity_id: row.id for row in session.execute(query)}
 
 
 def _identity_values(identity: Any, entry: dict[str, Any], run_id: str) -> dict[str, Any]:
