@@ -40,18 +40,19 @@ def _remove(rows: list[JSON], matches: Callable[[JSON], bool], what: str) -> Non
 
 def _principal(tenant: Tenant, id_or_app_id: str) -> JSON:
     """``--id`` of ``az ad sp``: the object id or the appId."""
-    for principal in tenant.service_principals:
-        if id_or_app_id in (principal["id"], principal["appId"]):
-            return principal
-    raise ValueError(f"service principal {id_or_app_id} does not exist")
+    return _by_id(tenant.service_principals, id_or_app_id, "service principal")
 
 
 def _application(tenant: Tenant, id_or_app_id: str) -> JSON:
     """``--id`` of ``az ad app``: the object id or the appId."""
-    for application in tenant.applications:
-        if id_or_app_id in (application["id"], application["appId"]):
-            return application
-    raise ValueError(f"application {id_or_app_id} does not exist")
+    return _by_id(tenant.applications, id_or_app_id, "application")
+
+
+def _by_id(rows: list[JSON], id_or_app_id: str, what: str) -> JSON:
+    for row in rows:
+        if id_or_app_id in (row["id"], row["appId"]):
+            return row
+    raise ValueError(f"{what} {id_or_app_id} does not exist")
 
 
 def _update_principal(tenant: Tenant, command: Command) -> None:
